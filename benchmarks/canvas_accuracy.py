@@ -1,0 +1,133 @@
+"""Accuracy on real drawings: UNIPEN pen-stroke digits drawn as canvas PNGs, classified by
+`python -m model.predict --json`, exactly as a user of the command would.
+
+    python -m benchmarks.canvas_accuracy                 # all 6,929 digits, CNN
+    python -m benchmarks.canvas_accuracy --model ann --limit 1000 --naive
+
+Each digit is drawn on a 280x280 canvas with a round brush 12-26 px wide, 45-85% of the
+canvas high at a random place, styles cycling through white on black, black on white and
+black on transparent (benchmarks/drawings.py; seeded, so every run draws the same images).
+Prints the accuracy overall, per style, per UNIPEN source and per digit. --naive adds, for
+comparison, the same model on the whole canvas resized to 28x28 (what most demos do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from benchmarks.drawings import PEN_DIGITS, STYLES, drawings, encode_png, load_pen_digits
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_predict(paths: list[Path], model: str) -> list[dict]:
+    """`python -m model.predict --json` on the paths; one result dict per path."""
+    command = [sys.executable, "-m", "model.predict", "--json", "--model", model]
+    done = subprocess.run(
+        command + [str(p) for p in paths], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"model.predict failed ({done.returncode}): {done.stderr}")
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    if [r["path"] for r in results] != [str(p) for p in paths]:
+        raise SystemExit("model.predict did not answer once per path, in order")
+    return results
+
+
+def naive_digit(rgba: np.ndarray) -> np.ndarray:
+    """The whole canvas squashed to 28x28, ink made bright: what most demos feed the model."""
+    gray = cv2.cvtColor(rgba[:, :, :3], cv2.COLOR_RGB2GRAY).astype(np.float32)
+    alpha = rgba[:, :, 3].astype(np.float32) / 255
+    composite = 255 - (255 - gray) * alpha  # transparent paper shows as white
+    if np.median(composite) > 127:
+        composite = 255 - composite
+    small = cv2.resize(composite, (28, 28), interpolation=cv2.INTER_AREA)
+    return (small / 255).astype(np.float32)
+
+
+def report(title: str, groups: dict[str, list[bool]]) -> None:
+    print(f"\n{title}")
+    for key in sorted(groups):
+        hits = groups[key]
+        print(f"  {key:<22} {np.mean(hits):8.2%}  ({sum(hits)}/{len(hits)})")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--model", choices=["cnn", "ann"], default="cnn", help="network")
+    parser.add_argument("--data", type=Path, default=PEN_DIGITS, help="UNIPEN .jsonl.gz")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N digits")
+    parser.add_argument("--seed", type=int, default=0, help="drawing seed")
+    parser.add_argument(
+        "--naive",
+        action="store_true",
+        help="also score the whole-canvas resize with the same model",
+    )
+    args = parser.parse_args()
+
+    digits = load_pen_digits(args.data)[: args.limit]
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="canvas-") as folder:
+        paths, pens, naive_inputs = [], [], []
+        for index, (_, pen, rgba) in enumerate(drawings(digits, seed=args.seed)):
+            path = Path(folder) / f"{index:05d}_{pen.style}.png"
+            path.write_bytes(encode_png(rgba))
+            paths.append(path)
+            pens.append(pen)
+            if args.naive:
+                naive_inputs.append(naive_digit(rgba))
+        drawn = time.perf_counter()
+        results = run_predict(paths, args.model)
+    classified = time.perf_counter()
+
+    labels = np.array([d.label for d in digits])
+    predicted = np.array([-1 if r.get("digit") is None else r["digit"] for r in results])
+    hits = predicted == labels
+    by_style, by_source, by_digit = defaultdict(list), defaultdict(list), defaultdict(list)
+    for hit, digit, pen in zip(hits, digits, pens):
+        by_style[pen.style].append(bool(hit))
+        by_source[digit.source].append(bool(hit))
+        by_digit[str(digit.label)].append(bool(hit))
+    unsure = np.array([bool(r.get("unsure")) for r in results])
+
+    print(f"Canvas accuracy, model {args.model}: {len(digits)} UNIPEN digits from {args.data.name}")
+    print(
+        f"machine: {platform.machine()}, {platform.python_version()}; "
+        f"drawing {drawn - started:.1f} s, model.predict {classified - drawn:.1f} s"
+    )
+    print(f"\nOVERALL  {hits.mean():.2%}  ({hits.sum()}/{len(hits)})")
+    print(f"errors or blank: {sum('error' in r or r.get('digit') is None for r in results)}")
+    print(
+        f"shown as unsure: {unsure.mean():.2%}; accuracy of the sure ones "
+        f"{hits[~unsure].mean():.2%}, of the unsure ones "
+        f"{hits[unsure].mean() if unsure.any() else float('nan'):.2%}"
+    )
+    report("per style", by_style)
+    report("per source", by_source)
+    report("per digit", by_digit)
+    assert set(by_style) <= set(STYLES)
+
+    if args.naive:
+        from model.classifier import Classifier, model_path
+
+        classifier = Classifier(model_path(args.model), num_threads=2)
+        naive = classifier.predict(np.stack(naive_inputs)).argmax(1) == labels
+        print(f"\nNAIVE whole-canvas resize to 28x28, same model: {naive.mean():.2%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

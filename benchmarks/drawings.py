@@ -1,0 +1,145 @@
+"""Real pen-stroke digits drawn as browser-canvas images, the way a person draws in the app.
+
+The UNIPEN file (`../shared/data/unipen_dev.jsonl.gz`) holds digits captured as pen
+trajectories on tablets, by writers who are not in MNIST. Each one is drawn here on a 280x280
+canvas with a round anti-aliased brush 12-26 px wide, the digit 45-85% of the canvas high at a
+random place, in one of three paper/ink styles. Everything is seeded by the digit's index, so
+a drawing is the same on every run and machine.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+PEN_DIGITS = REPO.parent / "shared" / "data" / "unipen_dev.jsonl.gz"
+
+CANVAS_SIZE = 280
+BRUSH_RANGE = (12, 26)  # px, round brush
+HEIGHT_RANGE = (0.45, 0.85)  # digit height as a share of the canvas
+STYLES = ("white_on_black", "black_on_white", "black_on_transparent")
+
+
+@dataclass(frozen=True)
+class PenDigit:
+    """One handwritten digit as pen-down strokes, y pointing down (canvas convention)."""
+
+    label: int
+    strokes: list[np.ndarray]  # each (points, 2) float64 x, y
+    source: str
+    writer: str
+
+
+def load_pen_digits(path: Path = PEN_DIGITS) -> list[PenDigit]:
+    """Read the UNIPEN JSON-lines file; flips y, since tablets count y upwards."""
+    digits = []
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            strokes = []
+            for stroke in row["strokes"]:
+                points = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
+                points[:, 1] = -points[:, 1]
+                strokes.append(points)
+            digits.append(PenDigit(row["label"], strokes, row["source"], row["writer"]))
+    return digits
+
+
+@dataclass(frozen=True)
+class Pen:
+    """How one digit is drawn: brush width, digit height share, placement, paper/ink style."""
+
+    brush: int
+    height: float
+    x: float  # left edge of the ink as a share of the free horizontal room, 0..1
+    y: float  # top edge of the ink as a share of the free vertical room, 0..1
+    style: str
+
+
+def pen_for(index: int, style: str | None = None, seed: int = 0) -> Pen:
+    """The seeded pen for digit `index`; styles cycle through STYLES unless one is given."""
+    rng = np.random.default_rng([seed, index])
+    return Pen(
+        brush=int(rng.integers(BRUSH_RANGE[0], BRUSH_RANGE[1] + 1)),
+        height=float(rng.uniform(*HEIGHT_RANGE)),
+        x=float(rng.uniform()),
+        y=float(rng.uniform()),
+        style=style or STYLES[index % len(STYLES)],
+    )
+
+
+def place_strokes(digit: PenDigit, pen: Pen, size: int = CANVAS_SIZE) -> list[np.ndarray]:
+    """Scale and move the strokes onto a size x size canvas as `pen` says (canvas pixels)."""
+    points = np.concatenate(digit.strokes)
+    low, high = points.min(axis=0), points.max(axis=0)
+    span = np.maximum(high - low, 1e-9)
+    # The ink (centre line plus brush) is pen.height of the canvas high, unless the digit is
+    # so wide that it would not fit: then it is as wide as fits.
+    room = size - pen.brush - 4
+    scale = min((pen.height * size - pen.brush) / span[1], room / span[0])
+    scale = max(scale, 1e-9)
+    extent = span * scale
+    free = np.maximum(room - extent, 0)
+    origin = pen.brush / 2 + 2 + free * np.array([pen.x, pen.y])
+    return [(stroke - low) * scale + origin for stroke in digit.strokes]
+
+
+def render(strokes: list[np.ndarray], brush: int, style: str, size: int = CANVAS_SIZE):
+    """Draw canvas-pixel strokes with a round anti-aliased brush.
+
+    Returns:
+        (size, size, 4) uint8 RGBA: white on opaque black, black on opaque white, or black
+        on transparent paper (alpha 0 off the ink), as the canvas returns them.
+    """
+    coverage = np.zeros((size, size), np.uint8)
+    shift = 4  # sub-pixel precision: coordinates in 1/16 pixel
+    for stroke in strokes:
+        fixed = np.round(stroke * (1 << shift)).astype(np.int32).reshape(-1, 1, 2)
+        if len(fixed) == 1 or np.all(fixed == fixed[0]):
+            cv2.circle(
+                coverage, tuple(fixed[0, 0]), (brush << shift) // 2, 255, -1, cv2.LINE_AA, shift
+            )
+        else:
+            cv2.polylines(coverage, [fixed], False, 255, brush, cv2.LINE_AA, shift)
+    rgba = np.empty((size, size, 4), np.uint8)
+    if style == "white_on_black":
+        rgba[:, :, :3] = coverage[:, :, None]
+        rgba[:, :, 3] = 255
+    elif style == "black_on_white":
+        rgba[:, :, :3] = 255 - coverage[:, :, None]
+        rgba[:, :, 3] = 255
+    elif style == "black_on_transparent":
+        rgba[:, :, :3] = 0
+        rgba[:, :, 3] = coverage
+    else:
+        raise ValueError(f"unknown style {style!r}; expected one of {STYLES}")
+    return rgba
+
+
+def draw(digit: PenDigit, pen: Pen, size: int = CANVAS_SIZE) -> np.ndarray:
+    """One pen digit as a (size, size, 4) uint8 RGBA canvas image."""
+    return render(place_strokes(digit, pen, size), pen.brush, pen.style, size)
+
+
+def encode_png(rgba: np.ndarray) -> bytes:
+    """RGBA array -> PNG bytes (the form the browser canvas sends)."""
+    ok, png = cv2.imencode(".png", cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
+    if not ok:
+        raise RuntimeError("PNG encoding failed")
+    return png.tobytes()
+
+
+def drawings(
+    digits: list[PenDigit], style: str | None = None, seed: int = 0
+) -> Iterator[tuple[PenDigit, Pen, np.ndarray]]:
+    """Every digit drawn with its seeded pen: (digit, pen, rgba)."""
+    for index, digit in enumerate(digits):
+        pen = pen_for(index, style, seed)
+        yield digit, pen, draw(digit, pen)

@@ -1,0 +1,112 @@
+"""Image files and bytes -> uint8 arrays that `preprocessing.preprocess` accepts.
+
+Every odd file people upload is either decoded correctly or refused with an ImageReadError
+whose message can be shown as is: too big (bytes or pixels, checked before decoding, so a
+decompression bomb never expands), truncated, not an image, animated (first frame used),
+16-bit, palette, CMYK, or a phone photo stored sideways (its EXIF rotation is applied).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_FILE_BYTES = 20 * 1024 * 1024  # 20 MB: a generous phone photo
+MAX_PIXELS = 50_000_000  # 50 megapixels, checked from the header before decoding
+# Pillow's own bomb guard, set to the same figure: it raises past twice this.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+class ImageReadError(ValueError):
+    """The file or bytes are not an image this app can read; the message says why."""
+
+
+def read_image(source: str | os.PathLike | bytes) -> np.ndarray:
+    """Decode an image file or its bytes.
+
+    Args:
+        source: a path, or the file's bytes (PNG, JPEG, GIF, BMP, WebP, TIFF, ...).
+    Returns:
+        uint8 array: (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA, upright.
+    Raises:
+        ImageReadError: with a message for people.
+    """
+    data = _read_bytes(source)
+    if len(data) == 0:
+        raise ImageReadError("the file is empty")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise ImageReadError(
+                    f"the image is {width}x{height} pixels; the limit is "
+                    f"{MAX_PIXELS // 1_000_000} megapixels"
+                )
+            if width == 0 or height == 0:
+                raise ImageReadError("the image has no pixels")
+            image.seek(0)  # animated GIF/PNG/WebP: the first frame
+            image.load()
+            image = ImageOps.exif_transpose(image)  # phone photos stored sideways
+            return _to_uint8(image)
+    except ImageReadError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageReadError("this is not an image file Pillow can read") from None
+    except Image.DecompressionBombError:
+        raise ImageReadError(
+            f"the image is larger than {MAX_PIXELS // 1_000_000} megapixels"
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as error:
+        # Pillow reports truncated or corrupt data with any of these.
+        raise ImageReadError(f"the image is damaged or truncated ({error})") from None
+
+
+def _read_bytes(source: str | os.PathLike | bytes) -> bytes:
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        if len(data) > MAX_FILE_BYTES:
+            raise ImageReadError(_too_big(len(data)))
+        return data
+    path = Path(source)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ImageReadError(_too_big(size))
+        if not path.is_file():
+            raise ImageReadError("not a file")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ImageReadError("no such file") from None
+    except (IsADirectoryError, PermissionError, OSError) as error:
+        raise ImageReadError(f"cannot read the file ({error.strerror or error})") from None
+
+
+def _too_big(size: int) -> str:
+    return f"the file is {size / 1e6:.1f} MB; the limit is {MAX_FILE_BYTES / 1e6:.0f} MB"
+
+
+def _to_uint8(image: Image.Image) -> np.ndarray:
+    """Any Pillow mode -> uint8 grey, RGB or RGBA."""
+    mode = image.mode
+    if mode in ("L", "RGB", "RGBA"):
+        return np.asarray(image)
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        # 16-bit, 32-bit integer or float grey: rescale to 0..255.
+        values = np.asarray(image, dtype=np.float64)
+        values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+        if mode.startswith("I;16") or (mode == "I" and values.max(initial=0) > 255):
+            top = 65535.0 if values.max(initial=0) <= 65535 else values.max()
+        elif mode == "F" and values.max(initial=0) <= 1.0:
+            top = 1.0
+        else:
+            top = 255.0
+        values = np.clip(values - min(0.0, values.min(initial=0)), 0, top)
+        return (values * (255.0 / top) + 0.5).astype(np.uint8)
+    if mode in ("P", "PA", "LA", "RGBa", "La") or "transparency" in image.info:
+        return np.asarray(image.convert("RGBA"))
+    # 1, CMYK, YCbCr, LAB, HSV, ...: Pillow knows how to make RGB of them.
+    return np.asarray(image.convert("RGB"))

@@ -1,0 +1,58 @@
+"""The two networks: a CNN for the app and the classic fully connected baseline.
+
+Both take (N, 28, 28, 1) float32 in [0, 1] (`preprocessing.scale_pixels`) and return (N, 10)
+softmax probabilities.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from model.preprocessing import IMAGE_SIZE
+
+NUM_CLASSES = 10
+INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
+
+
+def _conv_bn_relu(x, filters: int, kernel: int, strides: int = 1, padding: str = "valid"):
+    # No conv bias: batch norm's shift replaces it.
+    x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x)
+
+
+def build_cnn(dropout: float = 0.4) -> keras.Model:
+    """A compact all-convolutional network (about 330k parameters, 13M multiply-adds).
+
+    Two stages of two 3x3 convolutions and a learnt 5x5 stride-2 downsampling (in place of
+    max pooling), batch norm after every convolution, dropout between stages.
+    """
+    inputs = keras.Input(shape=INPUT_SHAPE, name="digit")
+    x = _conv_bn_relu(inputs, 32, 3)  # (26, 26, 32)
+    x = _conv_bn_relu(x, 32, 3)  # (24, 24, 32)
+    x = _conv_bn_relu(x, 32, 5, strides=2, padding="same")  # (12, 12, 32)
+    x = layers.Dropout(dropout)(x)
+    x = _conv_bn_relu(x, 64, 3)  # (10, 10, 64)
+    x = _conv_bn_relu(x, 64, 3)  # (8, 8, 64)
+    x = _conv_bn_relu(x, 64, 5, strides=2, padding="same")  # (4, 4, 64)
+    x = layers.Dropout(dropout)(x)
+    x = _conv_bn_relu(x, 128, 4)  # (1, 1, 128): one 4x4 kernel sees the whole map
+    x = layers.Flatten()(x)  # (128,)
+    x = layers.Dropout(dropout)(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="cnn")
+
+
+def build_ann(dropout: float = 0.2) -> keras.Model:
+    """The classic baseline: 784 pixels -> Dense 300 -> 200 -> 100 -> 10, ReLU, softmax."""
+    inputs = keras.Input(shape=INPUT_SHAPE, name="digit")
+    x = layers.Flatten()(inputs)  # (784,)
+    for units in (300, 200, 100):
+        x = layers.Dense(units, activation="relu")(x)
+        x = layers.Dropout(dropout)(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="ann")
+
+
+BUILDERS = {"cnn": build_cnn, "ann": build_ann}

@@ -1,0 +1,112 @@
+"""Classify image files of handwritten digits from the command line.
+
+    python -m model.predict digit.png photo.jpg
+    python -m model.predict --json --model ann drawings/*.png
+
+One line per path, in the order given. With --json, one JSON object per line:
+    {"path": "a.png", "digit": 7, "confidence": 0.998, "probabilities": [10 floats],
+     "unsure": false, "doubts": []}
+A picture with no ink gives "digit": null. A file that cannot be read gives
+{"path": ..., "error": "..."}; the other files are still classified, and the exit status is 1.
+The model is loaded once and the images are classified in batches, so thousands of paths in
+one call are fine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from model.classifier import MODEL_NAMES, Classifier, ModelError, model_dir, model_path
+from model.imageio import ImageReadError, read_image
+from model.preprocessing import preprocess_steps
+from model.recognize import Recognition, recognize_steps
+
+BATCH = 256  # files read, preprocessed and classified together
+
+
+def classify_paths(paths: list[str], classifier: Classifier) -> Iterator[dict]:
+    """One result dict per path, in order (see the module docstring for the keys)."""
+    for start in range(0, len(paths), BATCH):
+        chunk = paths[start : start + BATCH]
+        steps, errors = [], {}
+        for i, path in enumerate(chunk):
+            try:
+                steps.append(preprocess_steps(read_image(path)))
+            except (ImageReadError, ValueError) as error:
+                errors[i] = str(error)
+                steps.append(None)
+            except Exception as error:  # never a traceback for one bad file
+                errors[i] = f"cannot process this image ({type(error).__name__}: {error})"
+                steps.append(None)
+        for i, (path, result) in enumerate(zip(chunk, recognize_steps(steps, classifier))):
+            yield {"path": path, "error": errors[i]} if i in errors else _as_dict(path, result)
+
+
+def _as_dict(path: str, result: Recognition) -> dict:
+    if result.blank:
+        return {
+            "path": path,
+            "digit": None,
+            "confidence": None,
+            "probabilities": None,
+            "unsure": False,
+            "doubts": ["no ink"],
+        }
+    return {
+        "path": path,
+        "digit": result.digit,
+        "confidence": round(result.confidence, 6),
+        "probabilities": [round(float(p), 6) for p in result.probabilities],
+        "unsure": result.unsure,
+        "doubts": list(result.doubts),
+    }
+
+
+def format_line(result: dict) -> str:
+    """The plain-text line for one result."""
+    if "error" in result:
+        return f"{result['path']}: error: {result['error']}"
+    if result["digit"] is None:
+        return f"{result['path']}: no digit (blank)"
+    line = f"{result['path']}: {result['digit']} ({result['confidence']:.1%})"
+    return line + (f"  unsure: {'; '.join(result['doubts'])}" if result["unsure"] else "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m model.predict",
+        description="Classify images of handwritten digits (PNG, JPEG, ...; any size).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
+    parser.add_argument("--model", choices=MODEL_NAMES, default="cnn", help="which network")
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=model_dir(),
+        help="folder holding {cnn,ann}.tflite ($DIGIT_MODEL_DIR overrides)",
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    args = parser.parse_args(argv)
+
+    try:
+        classifier = Classifier(model_path(args.model, args.model_dir), num_threads=2)
+    except ModelError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+    failed = False
+    out = sys.stdout
+    for result in classify_paths(args.images, classifier):
+        failed |= "error" in result
+        out.write((json.dumps(result) if args.json else format_line(result)) + "\n")
+    out.flush()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

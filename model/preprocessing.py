@@ -1,0 +1,365 @@
+"""MNIST-faithful preprocessing: a picture of one handwritten digit -> a 28x28 MNIST image.
+
+MNIST was made from NIST digits like this (LeCun et al.): each digit was scaled so that its
+longest side fits a 20x20 box, keeping the aspect ratio and anti-aliasing (hence the grey
+levels), then placed in a 28x28 image so that its centre of mass is at the centre. A model
+trained on MNIST only ever saw digits made that way, so everything we show it must be made
+the same way. Resizing a whole 280x280 canvas to 28x28 instead gives a tiny, off-centre,
+thick-stroked digit the model has never seen.
+
+Drawn digits differ from MNIST in one more way: a canvas brush is 10-25 px wide on a 280 px
+canvas, so after scaling to the 20 px box a stroke can be anywhere from 1 to 5 px wide, while
+MNIST strokes are about 2.5 px. We therefore normalise the pen width to MNIST's before scaling.
+
+Everything here is pure numpy/OpenCV and shared by training, the app and the command line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+IMAGE_SIZE = 28  # MNIST images are 28x28
+BOX_SIZE = 20  # the digit's longest side, anti-aliased, in pixels
+CENTER = 14.0  # where MNIST puts the centre of mass, 0-indexed pixel coordinates (x and y)
+# MNIST's median pen width in pixels of the 28x28 image, measured with stroke_width() on the
+# training set upscaled 8x (see tests/test_preprocessing.py::test_stroke_width_constant).
+STROKE_WIDTH = 2.35
+
+# Working resolution: the ink's crop is resampled so that its longest side has this many
+# pixels before its pen width is measured and normalised (8x the 20 px box: fine enough for
+# sub-pixel pen widths, small enough to cost well under a millisecond).
+WORK_SIDE = 160
+# Larger inputs are first shrunk so that their longest side is at most this (a 5000x5000
+# photo costs the same as a canvas). The ink's crop is still taken from this full image.
+MAX_INPUT_SIDE = 1024
+# Ink fainter than this (0-255, after the paper is subtracted) is no ink: a blank canvas or an
+# empty sheet of paper with a little sensor noise.
+MIN_INK_CONTRAST = 40
+# Marks smaller than this share of the largest mark are specks of dust or noise, not ink.
+MIN_MARK_SHARE = 0.04
+
+
+def scale_pixels(images: np.ndarray) -> np.ndarray:
+    """MNIST pixel scaling used by training and serving alike: uint8 0..255 -> float32 0..1.
+
+    Args:
+        images: uint8 array of any shape (one 28x28 image or a batch of them).
+    Returns:
+        float32 array of the same shape with values in [0, 1].
+    """
+    if images.dtype != np.uint8:
+        raise ValueError(f"scale_pixels expects uint8 pixels 0..255, got {images.dtype}")
+    return images.astype(np.float32) * np.float32(1.0 / 255.0)
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    """Every step from the input picture to the 28x28 model input (for display and checks).
+
+    Attributes:
+        ink: (H, W) uint8, the input as ink intensity (paper 0, ink up to 255), possibly
+            shrunk to MAX_INPUT_SIDE.
+        mask: (H, W) bool, the pixels counted as ink (noise specks removed).
+        bbox: (x, y, width, height) of the ink in `ink` coordinates.
+        marks: number of separate marks (connected pieces of ink) kept.
+        mark_boxes: (marks, 4) int array of each mark's (x, y, width, height).
+        stroke_width: the pen width in `ink` pixels, as measured.
+        glyph: (h, w) float32 0..1, the digit with MNIST's pen width, scaled so that its
+            longest side is BOX_SIZE (the "20 px box").
+        digit_uint8: (28, 28) uint8, the digit centred by its centre of mass, MNIST storage.
+        digit_28x28: (28, 28) float32 0..1, `scale_pixels(digit_uint8)`: the model's input.
+    """
+
+    ink: np.ndarray
+    mask: np.ndarray
+    bbox: tuple[int, int, int, int]
+    marks: int
+    mark_boxes: np.ndarray
+    stroke_width: float
+    glyph: np.ndarray
+    digit_uint8: np.ndarray
+    digit_28x28: np.ndarray
+
+
+def preprocess(image: np.ndarray) -> np.ndarray | None:
+    """Turn a picture of one handwritten digit into the 28x28 image an MNIST model expects.
+
+    Args:
+        image: uint8 array (H, W), (H, W, 1), (H, W, 3) RGB or (H, W, 4) RGBA, any size.
+            Light ink on dark paper, dark ink on light paper, ink on transparent paper, and
+            photos or scans of dark ink on paper all work.
+    Returns:
+        (28, 28) float32 in [0, 1], ink bright on 0, or None when the picture holds no ink.
+    Raises:
+        ValueError: when `image` is not a non-empty uint8 array of one of those shapes.
+    """
+    steps = preprocess_steps(image)
+    return None if steps is None else steps.digit_28x28
+
+
+def preprocess_steps(image: np.ndarray) -> Preprocessed | None:
+    """`preprocess`, keeping every intermediate step. Same arguments, errors and None."""
+    ink = ink_intensity(image)
+    found = find_marks(ink)
+    if found is None:
+        return None
+    mask, mark_boxes, threshold = found
+    x0, y0 = mark_boxes[:, 0].min(), mark_boxes[:, 1].min()
+    x1 = (mark_boxes[:, 0] + mark_boxes[:, 2]).max()
+    y1 = (mark_boxes[:, 1] + mark_boxes[:, 3]).max()
+    bbox = (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
+
+    # Crop to the ink at full resolution, then resample the crop to the working size.
+    crop = np.where(mask[y0:y1, x0:x1], ink[y0:y1, x0:x1], 0).astype(np.uint8)
+    scale = WORK_SIDE / max(bbox[2], bbox[3])
+    work = _resize(crop, scale)
+    work_mask = work > threshold
+    if not work_mask.any():  # a sliver thinner than a pixel once shrunk
+        work_mask = work >= max(1, int(work.max()) // 2)
+    width = stroke_width(work_mask)
+
+    glyph = fit_box(normalise_stroke(work_mask, width))
+    digit_uint8 = center_by_mass(glyph)
+    return Preprocessed(
+        ink=ink,
+        mask=mask,
+        bbox=bbox,
+        marks=len(mark_boxes),
+        mark_boxes=mark_boxes,
+        stroke_width=width / scale,
+        glyph=glyph,
+        digit_uint8=digit_uint8,
+        digit_28x28=scale_pixels(digit_uint8),
+    )
+
+
+def ink_intensity(image: np.ndarray) -> np.ndarray:
+    """Any supported picture -> ink intensity: (H, W) uint8, paper 0 and ink bright.
+
+    Transparent paper is composited onto whichever of black or white contrasts with the ink;
+    the paper's colour is the picture's median grey; uneven light (photos, scans) is removed by
+    subtracting a smooth estimate of the paper.
+    """
+    image = _validated(image)
+    if max(image.shape[:2]) > MAX_INPUT_SIDE:
+        image = _resize(image, MAX_INPUT_SIDE / max(image.shape[:2]))
+    gray = _to_gray(image)
+    if _median(gray) >= 128:  # light paper, dark ink: make the ink bright as in MNIST
+        gray = cv2.bitwise_not(gray)
+    return _subtract_paper(gray)
+
+
+def find_marks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Separate ink from paper noise.
+
+    Args:
+        ink: (H, W) uint8 ink intensity from `ink_intensity`.
+    Returns:
+        (mask, mark_boxes, threshold): (H, W) bool mask of the ink kept; an (N, 4) int array
+        of the (x, y, width, height) of each of its N marks, largest first; and the ink level
+        (0..254) above which a pixel is ink. None when there is no ink.
+    """
+    peak = int(ink.max())
+    if peak < MIN_INK_CONTRAST:
+        return None
+    # Otsu splits ink from paper noise; never below half the peak, so that the faint
+    # anti-aliased rim of a clean drawing does not count as a separate mark.
+    otsu, _ = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    threshold = max(otsu, peak // 2)
+    binary = (ink > threshold).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    if areas.size == 0:
+        return None
+    min_area = max(2, MIN_MARK_SHARE * areas.max(), (max(ink.shape) / 200) ** 2)
+    keep = np.flatnonzero(areas >= min_area) + 1
+    if keep.size == 0:
+        return None
+    keep = keep[np.argsort(-stats[keep, cv2.CC_STAT_AREA])]
+    if keep.size == count - 1:
+        mask = binary.view(bool)
+    else:
+        lookup = np.zeros(count, dtype=bool)
+        lookup[keep] = True
+        mask = lookup[labels]
+    return mask, stats[keep, :4].astype(np.int64), int(threshold)
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Median pen width of a binary drawing, in pixels.
+
+    The distance from a pixel on a stroke's centre line to the nearest paper is half the
+    stroke's width (plus half a pixel): the median of that distance over the centre lines,
+    found as local maxima of the distance transform, gives the typical pen width.
+
+    Args:
+        mask: (H, W) bool, True on ink.
+    Returns:
+        pen width in pixels (>= 1), or 0.0 for an empty mask.
+    """
+    padded = np.pad(mask, 1).astype(np.uint8)
+    distance = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    ridge = (distance > 0) & (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8)))
+    if not ridge.any():
+        return 0.0
+    return max(1.0, 2.0 * float(np.median(distance[ridge])) - 1.0)
+
+
+def normalise_stroke(mask: np.ndarray, width: float) -> np.ndarray:
+    """Redraw a binary drawing with MNIST's pen width.
+
+    After `fit_box` scales the drawing's longest side to BOX_SIZE, its strokes will be
+    STROKE_WIDTH wide. Strokes are thinned or thickened by the same amount everywhere, using
+    the distance to the paper (thinning) or to the ink (thickening), with a one-pixel soft edge.
+
+    Args:
+        mask: (H, W) bool, True on ink, longest side about WORK_SIDE.
+        width: its pen width in pixels, from `stroke_width`.
+    Returns:
+        (H', W') float32 in [0, 1]: the redrawn ink, with a margin for thickened strokes.
+    """
+    # The drawing's skeleton spans `extent` pixels; the redrawn one spans extent + target.
+    # Solving target / (extent + target) == STROKE_WIDTH / BOX_SIZE for target:
+    extent = max(mask.shape) - width
+    target = max(1.0, STROKE_WIDTH * extent / (BOX_SIZE - STROKE_WIDTH))
+    change = (width - target) / 2.0
+    if change > 0:
+        # Thin: keep the pixels deeper than `change` inside the ink. Never thin by more
+        # than 30% of the width each side, so that a stroke narrower here and there survives.
+        change = min(change, 0.3 * width)
+        padded = np.pad(mask, 1).astype(np.uint8)
+        distance = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        return np.clip(distance[1:-1, 1:-1] - change, 0.0, 1.0)
+    # Thicken: add the paper within -change of the ink.
+    margin = int(np.ceil(-change)) + 1
+    paper = np.pad(~mask, margin, constant_values=True).astype(np.uint8)
+    distance = cv2.distanceTransform(paper, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return np.clip(1.0 - change - distance, 0.0, 1.0)
+
+
+def fit_box(ink: np.ndarray) -> np.ndarray:
+    """Crop to the ink and scale it, anti-aliased, so that its longest side is BOX_SIZE.
+
+    Args:
+        ink: (H, W) float32 in [0, 1] with some ink.
+    Returns:
+        (h, w) float32 in [0, 1] with max(h, w) == BOX_SIZE, aspect ratio kept.
+    """
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    height, width = crop.shape
+    longest = max(height, width)
+    size = (
+        max(1, round(width * BOX_SIZE / longest)),
+        max(1, round(height * BOX_SIZE / longest)),
+    )
+    # INTER_AREA averages every source pixel into the box: MNIST's anti-aliasing.
+    return np.clip(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), 0.0, 1.0)
+
+
+def center_by_mass(glyph: np.ndarray) -> np.ndarray:
+    """Place a glyph in a 28x28 image so that its centre of mass is at (CENTER, CENTER).
+
+    The shift is sub-pixel (bilinear), which keeps the centre of mass exact.
+
+    Args:
+        glyph: (h, w) float32 in [0, 1], h and w <= BOX_SIZE.
+    Returns:
+        (28, 28) uint8, ink bright on 0, as MNIST stores it.
+    """
+    moments = cv2.moments(glyph)
+    if moments["m00"] <= 0:
+        cx, cy = (glyph.shape[1] - 1) / 2, (glyph.shape[0] - 1) / 2
+    else:
+        cx, cy = moments["m10"] / moments["m00"], moments["m01"] / moments["m00"]
+    shift = np.array([[1.0, 0.0, CENTER - cx], [0.0, 1.0, CENTER - cy]], dtype=np.float64)
+    placed = cv2.warpAffine(
+        glyph,
+        shift,
+        (IMAGE_SIZE, IMAGE_SIZE),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0.0,
+    )
+    return np.clip(placed * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _validated(image: np.ndarray) -> np.ndarray:
+    if not isinstance(image, np.ndarray):
+        raise ValueError(f"expected a numpy array, got {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise ValueError(
+            f"expected uint8 pixels (0..255), got dtype {image.dtype}; "
+            "decode files with model.imageio.read_image"
+        )
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4))):
+        raise ValueError(
+            f"expected an image of shape (H, W), (H, W, 3) or (H, W, 4), got {image.shape}"
+        )
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"expected a non-empty image, got shape {image.shape}")
+    return image
+
+
+def _resize(image: np.ndarray, scale: float) -> np.ndarray:
+    """Resize by `scale`, anti-aliased when shrinking; sides at least 1 pixel."""
+    height, width = image.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if size == (width, height):
+        return image
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(image, size, interpolation=interpolation)
+
+
+def _to_gray(image: np.ndarray) -> np.ndarray:
+    """(H, W[, 3|4]) uint8 -> (H, W) uint8 grey, transparent paper composited."""
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 3:
+        return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    alpha = image[:, :, 3]
+    gray = cv2.cvtColor(image[:, :, :3], cv2.COLOR_RGB2GRAY)
+    if alpha.min() == 255:  # opaque: an RGB image in an RGBA container
+        return gray
+    coverage = float(alpha.sum(dtype=np.uint64))
+    if coverage == 0:  # fully transparent: blank
+        return np.zeros_like(gray)
+    # Composite onto the paper that contrasts with the ink: the ink's mean grey, weighted by
+    # how opaque each pixel is, says whether the ink is dark or light.
+    ink_gray = float((gray.astype(np.float32) * alpha).sum()) / coverage
+    paper = 255.0 if ink_gray < 128 else 0.0
+    opacity = alpha.astype(np.float32) * np.float32(1 / 255)
+    composite = paper + (gray.astype(np.float32) - paper) * opacity
+    return (composite + 0.5).astype(np.uint8)
+
+
+def _median(gray: np.ndarray) -> int:
+    """Median of a uint8 image from its histogram (linear time, no sort)."""
+    histogram = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel()
+    return int(np.searchsorted(np.cumsum(histogram), gray.size / 2))
+
+
+def _subtract_paper(ink: np.ndarray) -> np.ndarray:
+    """Remove the paper's own brightness, even where the light is uneven.
+
+    The paper is estimated on a small copy (longest side 32 px) by a grey-level opening that
+    wipes out strokes narrower than about a fifth of the picture, then smoothed and subtracted.
+    A flat canvas gives a flat estimate and loses nothing but its paper level.
+    """
+    height, width = ink.shape
+    scale = min(1.0, 32 / max(height, width))
+    small = _resize(ink, scale)
+    if min(small.shape) >= 7:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+        paper = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
+        paper = cv2.blur(paper, (3, 3))
+        paper = cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR)
+    else:
+        paper = np.full_like(ink, _median(ink))
+    return cv2.subtract(ink, paper)

@@ -1,0 +1,73 @@
+"""Shared fixtures.
+
+Some tests need files that are not part of the project: MNIST (`MNIST_NPZ`, or
+../shared/data/mnist.npz), the UNIPEN pen strokes (../shared/data/unipen_dev.jsonl.gz) and
+Chromium (/usr/bin/chromium). Without them those tests are skipped with the reason, except
+when STRICT_TESTS=1 (set by .ci/run), where a missing prerequisite is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip (or fail under STRICT_TESTS=1) when a prerequisite is missing."""
+    if condition:
+        return
+    if os.environ.get("STRICT_TESTS") == "1":
+        pytest.fail(f"missing prerequisite (STRICT_TESTS=1): {reason}")
+    pytest.skip(reason)
+
+
+def mnist_path() -> Path | None:
+    candidates = [os.environ.get("MNIST_NPZ"), SHARED / "mnist.npz"]
+    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """Full MNIST (`model.data.Mnist`)."""
+    path = mnist_path()
+    require(path is not None, "MNIST not found: set MNIST_NPZ to an mnist.npz")
+    from model.data import load_mnist
+
+    return load_mnist(path)
+
+
+@pytest.fixture(scope="session")
+def pen_digits():
+    """The UNIPEN pen-stroke digits (benchmarks.drawings.PenDigit list)."""
+    from benchmarks.drawings import PEN_DIGITS, load_pen_digits
+
+    require(PEN_DIGITS.is_file(), f"UNIPEN pen strokes not found at {PEN_DIGITS}")
+    return load_pen_digits()
+
+
+@pytest.fixture(scope="session")
+def cnn():
+    from model.classifier import Classifier, model_path
+
+    return Classifier(model_path("cnn"))
+
+
+@pytest.fixture(scope="session")
+def ann():
+    from model.classifier import Classifier, model_path
+
+    return Classifier(model_path("ann"))
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)

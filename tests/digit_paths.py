@@ -1,0 +1,73 @@
+"""Hand-made pen paths for the digits 0-9, and helpers that draw them like the canvas does.
+
+Each digit is a list of strokes in a unit box (x right, y down, 0..1), written the way most
+people write it. Tests use them where the shared UNIPEN file may be absent.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from benchmarks.drawings import render
+
+
+def _arc(cx, cy, rx, ry, start, stop, n=40):
+    """Points on an ellipse from angle `start` to `stop` (degrees, 0 = right, 90 = down)."""
+    t = np.deg2rad(np.linspace(start, stop, n))
+    return np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], axis=1)
+
+
+def _line(*points):
+    return np.array(points, dtype=np.float64)
+
+
+DIGIT_PATHS: dict[int, list[np.ndarray]] = {
+    0: [_arc(0.5, 0.5, 0.32, 0.46, -90, 270)],
+    1: [_line((0.32, 0.22), (0.55, 0.04), (0.55, 0.96))],
+    2: [
+        np.concatenate(
+            [_arc(0.5, 0.3, 0.3, 0.26, 190, 380), _line((0.72, 0.42), (0.18, 0.95), (0.85, 0.95))]
+        )
+    ],
+    3: [
+        np.concatenate(
+            [_arc(0.48, 0.27, 0.3, 0.23, 210, 450), _arc(0.48, 0.73, 0.33, 0.23, 270, 510)]
+        )
+    ],
+    4: [_line((0.62, 0.96), (0.62, 0.04), (0.12, 0.66), (0.88, 0.66))],
+    5: [
+        np.concatenate(
+            [_line((0.82, 0.05), (0.3, 0.05), (0.25, 0.45)), _arc(0.48, 0.67, 0.32, 0.28, 225, 500)]
+        )
+    ],
+    6: [
+        np.concatenate(
+            [
+                _line((0.75, 0.04)),
+                _arc(0.72, 0.62, 0.52, 0.58, 240, 180, 20),
+                _arc(0.5, 0.7, 0.3, 0.26, 180, 540),
+            ]
+        )
+    ],
+    7: [_line((0.12, 0.05), (0.88, 0.05), (0.42, 0.96))],
+    8: [
+        np.concatenate(
+            [_arc(0.5, 0.27, 0.26, 0.23, 90, 450), _arc(0.5, 0.73, 0.32, 0.23, -90, 270)]
+        )
+    ],
+    9: [np.concatenate([_arc(0.48, 0.3, 0.3, 0.26, 0, 360), _line((0.78, 0.3), (0.72, 0.96))])],
+}
+
+
+def place(strokes, size=280, height=0.7, left=0.5, top=0.5):
+    """Scale unit-box strokes so the digit is `height` of the canvas; `left`/`top` place its
+    box in the free room (0 = at the edge, 1 = at the far edge). Returns canvas strokes."""
+    scale = height * size
+    room = size - scale
+    offset = np.array([12 + left * (room - 24), 12 + top * (room - 24)])
+    return [stroke * scale + offset for stroke in strokes]
+
+
+def draw_digit(digit, style="white_on_black", size=280, brush=18, height=0.7, left=0.5, top=0.5):
+    """A hand-made digit on a canvas: (size, size, 4) uint8 RGBA."""
+    return render(place(DIGIT_PATHS[digit], size, height, left, top), brush, style, size)

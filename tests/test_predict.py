@@ -1,0 +1,117 @@
+"""`python -m model.predict`: the documented output for every kind of file, run for real."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from conftest import REPO
+from digit_paths import draw_digit
+
+from benchmarks.drawings import STYLES, encode_png, render
+
+
+def predict(*args, cwd=REPO):
+    done = subprocess.run(
+        [sys.executable, "-m", "model.predict", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("images")
+    paths = {}
+    for i, style in enumerate(STYLES):
+        digit = (3, 7, 4)[i]
+        paths[f"{style}"] = (folder / f"{style}_{digit}.png", digit)
+        paths[style][0].write_bytes(encode_png(draw_digit(digit, style)))
+    jpeg = folder / "photo_2.jpg"
+    cv2.imwrite(
+        str(jpeg),
+        cv2.cvtColor(draw_digit(2, "black_on_white", size=900, brush=50), cv2.COLOR_RGBA2BGR),
+    )
+    paths["jpeg"] = (jpeg, 2)
+    blank = folder / "blank.png"
+    blank.write_bytes(encode_png(render([], 18, "black_on_white")))
+    paths["blank"] = (blank, None)
+    corrupt = folder / "corrupt.png"
+    corrupt.write_bytes(encode_png(draw_digit(8))[:300])
+    paths["corrupt"] = (corrupt, "error")
+    return paths
+
+
+def test_json_lines_in_input_order(files):
+    order = ["white_on_black", "blank", "corrupt", "black_on_white", "jpeg", "black_on_transparent"]
+    done = predict("--json", *(files[k][0] for k in order))
+    assert done.returncode == 1  # one file failed
+    lines = done.stdout.splitlines()
+    assert len(lines) == len(order)
+    for key, line in zip(order, lines):
+        result = json.loads(line)
+        path, expected = files[key]
+        assert result["path"] == str(path)
+        if expected == "error":
+            assert set(result) == {"path", "error"} and result["error"]
+        elif expected is None:
+            assert result["digit"] is None and result["probabilities"] is None
+        else:
+            assert result["digit"] == expected
+            assert len(result["probabilities"]) == 10
+            assert sum(result["probabilities"]) == pytest.approx(1.0, abs=1e-3)
+            assert result["confidence"] == pytest.approx(max(result["probabilities"]))
+            assert isinstance(result["unsure"], bool) and isinstance(result["doubts"], list)
+
+
+def test_all_readable_gives_status_0_and_plain_lines(files):
+    done = predict(files["white_on_black"][0], files["blank"][0])
+    assert done.returncode == 0
+    first, second = done.stdout.splitlines()
+    assert first.startswith(f"{files['white_on_black'][0]}: 3 (")
+    assert second.endswith("no digit (blank)")
+
+
+def test_missing_file_is_an_error_line(tmp_path, files):
+    done = predict("--json", tmp_path / "absent.png", files["jpeg"][0])
+    assert done.returncode == 1
+    first, second = map(json.loads, done.stdout.splitlines())
+    assert "no such file" in first["error"] and second["digit"] == 2
+
+
+def test_ann_model_is_selectable(files):
+    done = predict("--json", "--model", "ann", files["white_on_black"][0])
+    assert done.returncode == 0 and json.loads(done.stdout)["digit"] == 3
+
+
+def test_missing_model_is_a_clear_error(tmp_path, files):
+    done = predict("--model-dir", tmp_path, files["jpeg"][0])
+    assert done.returncode == 2
+    assert "python train_model.py --model cnn" in done.stderr
+
+
+def test_thousands_of_paths_in_one_call(tmp_path):
+    rng = np.random.default_rng(0)
+    digits = rng.integers(0, 10, 2500)
+    sources = {d: tmp_path / f"digit_{d}.png" for d in range(10)}
+    for d, path in sources.items():
+        path.write_bytes(encode_png(draw_digit(d, "black_on_white")))
+    # Thousands of distinct paths: hard links to the ten drawings.
+    paths = []
+    for i, d in enumerate(digits):
+        link = tmp_path / f"{i:05d}.png"
+        link.hardlink_to(sources[d])
+        paths.append(link)
+    done = predict("--json", *paths)
+    assert done.returncode == 0
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["path"] for r in results] == [str(p) for p in paths]
+    assert [r["digit"] for r in results] == digits.tolist()

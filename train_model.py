@@ -1,0 +1,364 @@
+"""Train the CNN and the ANN baseline on MNIST, test them, and write what the app serves.
+
+    python train_model.py                      # both models, full runs (CNN ~35 min on 2 cores)
+    python train_model.py --model ann --epochs 5
+    python train_model.py --dry-run            # seconds: a few hundred images, into runs/
+
+For each model it writes into --out (default: model/):
+    {name}.keras          the trained Keras model (training format)
+    {name}.tflite         the same model for LiteRT, which the app and model.predict serve
+    {name}_mistakes.npz   every misclassified MNIST test image, for the app's gallery
+    metrics.json          test accuracy, per-class precision/recall, confusion matrix, ...
+    samples.npz           fixed sample of MNIST test images with labels, for the app
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from model.classifier import Classifier
+from model.data import MnistUnavailableError, load_mnist
+from model.preprocessing import IMAGE_SIZE, scale_pixels
+
+MODEL_DIR = Path(__file__).resolve().parent / "model"
+SAMPLES_PER_CLASS = 30  # 300 gallery images
+
+
+@dataclass(frozen=True)
+class Augment:
+    """Random distortions of each training image, drawn anew every epoch.
+
+    Drawn digits vary in slant, proportions and pen width more than MNIST does, even after
+    preprocessing: these teach the network to ignore that.
+    """
+
+    rotation: float = 10.0  # degrees, either way
+    scale: float = 0.10  # zoom in or out by up to 10%
+    aspect: float = 0.06  # stretch x against y by up to 6%
+    shear: float = 0.15  # horizontal shear factor (~8.5 degrees of slant)
+    shift: float = 2.0  # pixels, each axis
+    thickness: float = 0.5  # blend towards a 3x3 dilation (thicker) or erosion (thinner)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters of one training run."""
+
+    epochs: int
+    batch_size: int = 128
+    learning_rate: float = 2e-3  # peak, after one epoch of linear warm-up; cosine decay after
+    weight_decay: float = 1e-4
+    augment: Augment = field(default_factory=Augment)
+
+
+CONFIGS = {
+    "cnn": TrainConfig(epochs=30),
+    # The dense baseline underfits heavy distortion: milder augmentation, more epochs.
+    "ann": TrainConfig(
+        epochs=40,
+        learning_rate=1e-3,
+        augment=Augment(rotation=8.0, scale=0.08, aspect=0.04, shear=0.1, shift=1.5, thickness=0.3),
+    ),
+}
+
+
+def augment_batch(images, augment: Augment, seed: int):
+    """Random affine distortion and pen-width change of a batch.
+
+    Args:
+        images: (B, 28, 28, 1) float32 tf.Tensor in [0, 1].
+    Returns:
+        (B, 28, 28, 1) float32 tf.Tensor in [0, 1].
+    """
+    import tensorflow as tf
+
+    batch = tf.shape(images)[0]
+    rng = tf.random.Generator.from_seed(seed) if isinstance(seed, int) else seed
+
+    def uniform(limit):
+        return rng.uniform([batch], -limit, limit)
+
+    angle = uniform(np.deg2rad(augment.rotation))
+    zoom = 1.0 + uniform(augment.scale)
+    stretch = 1.0 + uniform(augment.aspect)
+    sx, sy = zoom * stretch, zoom / stretch
+    shear = uniform(augment.shear)
+    tx, ty = uniform(augment.shift), uniform(augment.shift)
+    # The forward map is output = A @ input about the image centre, A = R @ Shear @ diag(sx, sy).
+    # ImageProjectiveTransformV3 wants the inverse map (output pixel -> input pixel).
+    cos, sin = tf.cos(angle), tf.sin(angle)
+    a00, a01 = cos * sx, (cos * shear - sin) * sy
+    a10, a11 = sin * sx, (sin * shear + cos) * sy
+    det = a00 * a11 - a01 * a10
+    i00, i01, i10, i11 = a11 / det, -a01 / det, -a10 / det, a00 / det
+    c = (IMAGE_SIZE - 1) / 2.0
+    ox, oy = c + tx, c + ty  # where the centre goes
+    b0 = c - (i00 * ox + i01 * oy)
+    b1 = c - (i10 * ox + i11 * oy)
+    zeros = tf.zeros_like(angle)
+    transforms = tf.stack([i00, i01, b0, i10, i11, b1, zeros, zeros], axis=1)
+    images = tf.raw_ops.ImageProjectiveTransformV3(
+        images=images,
+        transforms=transforms,
+        output_shape=[IMAGE_SIZE, IMAGE_SIZE],
+        fill_value=0.0,
+        interpolation="BILINEAR",
+        fill_mode="CONSTANT",
+    )
+    # Pen width: blend each image part-way towards its grey dilation or erosion.
+    thicker = tf.nn.max_pool2d(images, 3, 1, "SAME")
+    thinner = -tf.nn.max_pool2d(-images, 3, 1, "SAME")
+    amount = tf.reshape(uniform(augment.thickness), [-1, 1, 1, 1])
+    target = tf.where(amount > 0, thicker, thinner)
+    images = images + tf.abs(amount) * (target - images)
+    return tf.clip_by_value(images, 0.0, 1.0)
+
+
+def make_dataset(x, y, config: TrainConfig, seed: int):
+    """Shuffled, augmented batches of (B, 28, 28, 1) float32 images and their labels."""
+    import tensorflow as tf
+
+    rng = tf.random.Generator.from_seed(seed)
+    return (
+        tf.data.Dataset.from_tensor_slices((x, y))
+        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        .batch(config.batch_size)
+        .map(lambda images, labels: (augment_batch(images, config.augment, rng), labels))
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def train(model, x_train, y_train, config: TrainConfig, seed: int) -> float:
+    """Fit `model` with AdamW and a warm-up + cosine schedule; returns seconds spent."""
+    import keras
+
+    steps_per_epoch = -(-len(x_train) // config.batch_size)
+    warmup = min(steps_per_epoch, max(1, steps_per_epoch * config.epochs // 10))
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=config.learning_rate / 20,
+        warmup_target=config.learning_rate,
+        warmup_steps=warmup,
+        decay_steps=max(1, steps_per_epoch * config.epochs - warmup),
+        alpha=0.01,
+    )
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    started = time.perf_counter()
+    model.fit(make_dataset(x_train, y_train, config, seed), epochs=config.epochs, verbose=1)
+    return time.perf_counter() - started
+
+
+def test(probabilities: np.ndarray, labels: np.ndarray) -> dict:
+    """Accuracy, per-class precision and recall, and the confusion matrix.
+
+    Args:
+        probabilities: (N, 10) float32. labels: (N,) int.
+    """
+    predicted = probabilities.argmax(axis=1)
+    confusion = np.zeros((10, 10), np.int64)  # rows: true digit, columns: predicted
+    np.add.at(confusion, (labels, predicted), 1)
+    hits = np.diag(confusion)
+    return {
+        "test_images": int(len(labels)),
+        "test_accuracy": float(hits.sum() / len(labels)),
+        "test_errors": int(len(labels) - hits.sum()),
+        "precision": [float(h / c) if c else 0.0 for h, c in zip(hits, confusion.sum(0))],
+        "recall": [float(h / r) if r else 0.0 for h, r in zip(hits, confusion.sum(1))],
+        "confusion_matrix": confusion.tolist(),
+    }
+
+
+def export_litert(model, path: Path) -> None:
+    """Write the model as a LiteRT flatbuffer (inference graph: dropout off, batch norm folded)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.export(str(path), format="litert", verbose=False)
+
+
+def versions() -> dict:
+    import cv2
+    import keras
+    import tensorflow as tf
+
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "opencv": cv2.__version__,
+    }
+
+
+def write_samples(x_test, y_test, out: Path, seed: int) -> None:
+    """A fixed, class-balanced sample of MNIST test images for the app's gallery."""
+    rng = np.random.default_rng(seed)
+    per_class = min(SAMPLES_PER_CLASS, min(np.bincount(y_test, minlength=10)))
+    index = np.sort(
+        np.concatenate(
+            [rng.choice(np.flatnonzero(y_test == d), per_class, replace=False) for d in range(10)]
+        )
+    )
+    np.savez_compressed(
+        out / "samples.npz", images=x_test[index], labels=y_test[index], index=index
+    )
+
+
+def run(name: str, data, config: TrainConfig, seed: int, out: Path, command: str) -> dict:
+    """Train, test, save and export one model; returns its metrics."""
+    import keras
+
+    from model.networks import BUILDERS
+
+    keras.utils.set_random_seed(seed)
+    model = BUILDERS[name]()
+    model.summary(print_fn=lambda line, **_: print(line))
+    x_train = scale_pixels(data.x_train)[..., None]
+    x_test = scale_pixels(data.x_test)[..., None]
+    seconds = train(model, x_train, data.y_train, config, seed)
+
+    probabilities = model(x_test, training=False).numpy()  # one call: 10k images at once
+    metrics = test(probabilities, data.y_test)
+
+    out.mkdir(parents=True, exist_ok=True)
+    # Saved without the optimizer's state (the app never trains): a third of the size.
+    inference_model = BUILDERS[name]()
+    inference_model.set_weights(model.get_weights())
+    inference_model.save(out / f"{name}.keras")
+    export_litert(model, out / f"{name}.tflite")
+    # The served LiteRT model must agree with the Keras one it came from.
+    served = Classifier(out / f"{name}.tflite").predict(x_test[..., 0])
+    agree = float((served.argmax(1) == probabilities.argmax(1)).mean())
+    metrics["litert"] = {
+        "test_accuracy": float((served.argmax(1) == data.y_test).mean()),
+        "agreement_with_keras": agree,
+        "max_probability_difference": float(np.abs(served - probabilities).max()),
+    }
+
+    wrong = np.flatnonzero(probabilities.argmax(1) != data.y_test)
+    np.savez_compressed(
+        out / f"{name}_mistakes.npz",
+        images=data.x_test[wrong],
+        labels=data.y_test[wrong],
+        predicted=probabilities.argmax(1)[wrong],
+        confidence=probabilities.max(1)[wrong],
+        index=wrong,
+    )
+    metrics.update(
+        {
+            "model": name,
+            "parameters": int(model.count_params()),
+            "epochs": config.epochs,
+            "train_images": int(len(x_train)),
+            "training_seconds": round(seconds, 1),
+            "config": asdict(config),
+            "seed": seed,
+            "data": data.source,
+            "versions": versions(),
+            "machine": f"{platform.machine()}, {_cpu_count()} CPU cores, no GPU",
+            "command": command,
+            "model_bytes": {
+                "keras": (out / f"{name}.keras").stat().st_size,
+                "tflite": (out / f"{name}.tflite").stat().st_size,
+            },
+        }
+    )
+    print(
+        f"{name}: test accuracy {metrics['test_accuracy']:.4%} "
+        f"({metrics['test_errors']} errors of {metrics['test_images']}), "
+        f"LiteRT agreement {agree:.4%}, trained in {seconds / 60:.1f} min"
+    )
+    return metrics
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--model", choices=["cnn", "ann", "both"], default="both", help="which network to train"
+    )
+    parser.add_argument("--epochs", type=int, default=None, help="epochs (default: cnn 30, ann 40)")
+    parser.add_argument("--batch-size", type=int, default=None, help="batch size (default: 128)")
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="MNIST .npz with Keras' arrays (default: $MNIST_NPZ, else download)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default: model/, or runs/dry-run with --dry-run)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="random seed")
+    parser.add_argument(
+        "--limit", type=int, default=None, help="use only the first N training and test images"
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="smoke test: 512 training and 256 test images, 1 epoch",
+    )
+    args = parser.parse_args(argv)
+
+    out = args.out or (Path("runs/dry-run") if args.dry_run else MODEL_DIR)
+    limit = 512 if args.dry_run and args.limit is None else args.limit
+    try:
+        data = load_mnist(args.data)
+    except (MnistUnavailableError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if limit:
+        data = replace(
+            data,
+            x_train=data.x_train[:limit],
+            y_train=data.y_train[:limit],
+            x_test=data.x_test[: max(limit // 2, 10)],
+            y_test=data.y_test[: max(limit // 2, 10)],
+        )
+
+    command = shlex.join(
+        [
+            "python",
+            *([sys.argv[0]] if argv is None else ["train_model.py"]),
+            *(sys.argv[1:] if argv is None else argv),
+        ]
+    )
+    names = ["cnn", "ann"] if args.model == "both" else [args.model]
+    metrics_path = out / "metrics.json"
+    all_metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    for name in names:
+        config = CONFIGS[name]
+        config = replace(
+            config,
+            epochs=1 if args.dry_run else (args.epochs or config.epochs),
+            batch_size=args.batch_size or config.batch_size,
+        )
+        all_metrics[name] = run(name, data, config, args.seed, out, command)
+        # Written after each model, so a long run keeps what it has finished.
+        metrics_path.write_text(json.dumps(all_metrics, indent=1) + "\n")
+    write_samples(data.x_test, data.y_test, out, seed=0)
+    print(f"wrote {', '.join(sorted(p.name for p in out.iterdir() if p.is_file()))} to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
