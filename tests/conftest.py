@@ -1,9 +1,10 @@
 """Shared fixtures.
 
-Some tests need files that are not part of the project: MNIST (`MNIST_NPZ`, or
-../shared/data/mnist.npz), the UNIPEN pen strokes (../shared/data/unipen_dev.jsonl.gz) and
-Chromium (/usr/bin/chromium). Without them those tests are skipped with the reason, except
-when STRICT_TESTS=1 (set by .ci/run), where a missing prerequisite is a failure.
+Some tests need things that are not part of the project: MNIST (`MNIST_NPZ`,
+../shared/data/mnist.npz, or Keras' download), the UNIPEN pen strokes
+(../shared/data/unipen_dev.jsonl.gz) and Chromium (/usr/bin/chromium). Without them those
+tests are skipped with the reason, except when STRICT_TESTS=1 (set by .ci/run), where a
+missing prerequisite is a failure.
 """
 
 from __future__ import annotations
@@ -37,12 +38,13 @@ def mnist_path() -> Path | None:
 
 @pytest.fixture(scope="session")
 def mnist():
-    """Full MNIST (`model.data.Mnist`)."""
-    path = mnist_path()
-    require(path is not None, "MNIST not found: set MNIST_NPZ to an mnist.npz")
-    from model.data import load_mnist
+    """Full MNIST (`model.data.Mnist`): the local file, else Keras' download."""
+    from model.data import MnistUnavailableError, load_mnist
 
-    return load_mnist(path)
+    try:
+        return load_mnist(mnist_path())
+    except MnistUnavailableError as error:
+        require(False, f"MNIST unavailable: {error}")
 
 
 @pytest.fixture(scope="session")
@@ -71,3 +73,10 @@ def ann():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Report how many fuzz cases ran (tests/test_fuzz.py counts them)."""
+    fuzz = sys.modules.get("test_fuzz")
+    if fuzz is not None and fuzz.FUZZ_CASES["count"]:
+        terminalreporter.write_line(f"fuzz cases run: {fuzz.FUZZ_CASES['count']}")

@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 import pytest
 from conftest import REPO
-from digit_paths import draw_digit
 
+from benchmarks.digit_paths import draw_digit
 from benchmarks.drawings import STYLES, encode_png, render
 
 

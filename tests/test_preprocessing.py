@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from digit_paths import draw_digit
 
+from benchmarks.digit_paths import draw_digit
 from benchmarks.drawings import STYLES, render
 from model.preprocessing import (
     BOX_SIZE,

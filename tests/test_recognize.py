@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from digit_paths import DIGIT_PATHS, draw_digit, place
 
+from benchmarks.digit_paths import DIGIT_PATHS, draw_digit, place
 from benchmarks.drawings import STYLES, render
 from model.explain import occlusion_saliency
 from model.preprocessing import preprocess_steps, scale_pixels

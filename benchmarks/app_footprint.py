@@ -1,0 +1,100 @@
+"""The app's footprint: time from `streamlit run` to the first prediction, and the server's
+memory while 10 browser sessions draw.
+
+    python -m benchmarks.app_footprint
+    python -m benchmarks.app_footprint --sessions 10 --seconds 45
+
+First prediction: Chromium is started first; then the clock starts with `streamlit run
+app.py`; the page is requested as soon as the server answers, a digit is drawn, and the clock
+stops when its prediction shows. Then `--sessions` more sessions draw for `--seconds` (see
+benchmarks/load.py) while the server's resident memory (RSS) is sampled: the peak (the
+kernel's high-water mark, VmHWM) and the steady figure after the run are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+from benchmarks.browser import (
+    Server,
+    chromium,
+    draw_strokes,
+    predictions,
+    settle,
+    wait_for_canvas,
+)
+from benchmarks.digit_paths import DIGIT_PATHS, place
+from benchmarks.load import print_report, run_load
+from benchmarks.machine import describe
+
+
+def first_prediction(browser, server: Server) -> float:
+    """Seconds from the server's start to the first prediction shown in a browser."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    while True:
+        try:
+            page.goto(server.url, timeout=30_000)
+            break
+        except Exception:  # not listening yet
+            if server.process.poll() is not None:
+                raise RuntimeError(server.log()) from None
+            time.sleep(0.05)
+    wait_for_canvas(page, timeout=60_000)
+    draw_strokes(page, place(DIGIT_PATHS[3]))
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('[data-testid=stMetricValue]'))"
+        ".some(v => v.innerText.trim() === '3')",
+        timeout=60_000,
+    )
+    elapsed = time.perf_counter() - server.started
+    settle(page)
+    assert predictions(page) == {"Prediction (CNN)": "3"}
+    page.close()
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--sessions", type=int, default=10, help="sessions drawing at once")
+    parser.add_argument("--seconds", type=float, default=45, help="how long they draw")
+    parser.add_argument("--starts", type=int, default=3, help="cold starts timed")
+    args = parser.parse_args()
+
+    starts = []
+    with chromium() as browser:
+        for _ in range(args.starts):
+            server = Server("app.py")
+            try:
+                starts.append(first_prediction(browser, server))
+            finally:
+                server.stop()
+    server = Server("app.py")
+    try:
+        server.wait_ready()
+        report = run_load(args.sessions, args.seconds, server=server)
+    finally:
+        server.stop()
+
+    print(f"App footprint: streamlit run app.py, {args.sessions} browser sessions drawing")
+    print(f"machine: {describe()}")
+    print(
+        f"first prediction after streamlit run: median {statistics.median(starts):.2f} s "
+        f"over {len(starts)} cold starts ({', '.join(f'{s:.2f}' for s in starts)})"
+    )
+    memory = [rss for _, rss in report.memory]
+    print(
+        f"server RSS with {args.sessions} sessions drawing: peak {report.peak_rss:.0f} MB "
+        f"(VmHWM), steady {report.end_rss:.0f} MB after the run, "
+        f"median while drawing {statistics.median(memory):.0f} MB"
+    )
+    print_report(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""Drive the real app in a real browser: start `streamlit run`, open it in Debian's Chromium
+through Playwright, draw pen strokes on the canvas with the mouse, read what the page shows.
+
+Used by tests/test_browser.py and the browser benchmarks. Chromium comes from the system
+(`apt-get install chromium` -> /usr/bin/chromium); Playwright never downloads a browser.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+CANVAS = "canvas.upper-canvas"  # Fabric.js' top canvas takes the pointer events
+METRIC = '[data-testid="stMetric"]'
+# Page-side JavaScript shared by the sync and async helpers.
+IS_IDLE_JS = (
+    "() => document.querySelector('[data-testid=stApp]')"
+    "?.getAttribute('data-test-script-state') === 'notRunning'"
+)
+PREDICTIONS_JS = """() => Object.fromEntries(
+    Array.from(document.querySelectorAll('[data-testid="stMetric"]'))
+      .map(m => [m.querySelector('[data-testid=stMetricLabel]')?.innerText.trim(),
+                 m.querySelector('[data-testid=stMetricValue]')?.innerText.trim()])
+      .filter(([label]) => label && label.startsWith('Prediction')))"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A `streamlit run` process on a free port, with its output in a log file."""
+
+    def __init__(
+        self, script: str | Path = "app.py", log_path: Path | None = None, env: dict | None = None
+    ):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path or Path(f"/tmp/streamlit-{self.port}.log")
+        command = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(script),
+            "--server.port",
+            str(self.port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ]
+        self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop())
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
+
+    def wait_ready(self, timeout: float = 60) -> float:
+        """Block until /_stcore/health answers; returns seconds since start."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"streamlit exited early:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1) as r:
+                    if r.status == 200:
+                        return time.perf_counter() - self.started
+            except OSError:
+                time.sleep(0.05)
+        raise TimeoutError(f"streamlit did not start in {timeout} s:\n{self.log()}")
+
+    def rss_mb(self) -> tuple[float, float]:
+        """(current, peak) resident memory of the server process, MB (Linux)."""
+        fields = {}
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            fields[key] = value
+        return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+@contextmanager
+def running(script: str | Path = "app.py", **kwargs) -> Iterator[Server]:
+    server = Server(script, **kwargs)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    """A headless Chromium (Playwright Browser) from the system's package."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise FileNotFoundError(f"{CHROMIUM} not found: apt-get install chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def open_page(browser, url: str, width: int = 1280, height: int = 900):
+    """A new page (of a Browser or a BrowserContext) on `url`, ready to draw on."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(url)
+    wait_for_canvas(page)
+    return page
+
+
+def wait_for_canvas(page, timeout: float = 30_000) -> None:
+    page.locator(CANVAS).first.wait_for(state="visible", timeout=timeout)
+    wait_idle(page)
+
+
+def wait_idle(page, timeout: float = 30_000) -> None:
+    """Wait until the app's script (or fragment) is not running."""
+    page.wait_for_function(IS_IDLE_JS, timeout=timeout)
+
+
+def settle(page, quiet_ms: int = 400, timeout: float = 30_000) -> None:
+    """Wait for a rerun to start (if one is coming) and to finish, then stay quiet."""
+    deadline = time.perf_counter() + timeout / 1000
+    while time.perf_counter() < deadline:
+        wait_idle(page, timeout)
+        page.wait_for_timeout(quiet_ms)
+        if page.evaluate(IS_IDLE_JS):
+            return
+    raise TimeoutError("the app kept rerunning")
+
+
+def canvas_origin(page) -> tuple[float, float]:
+    box = page.locator(CANVAS).first.bounding_box()
+    return box["x"], box["y"]
+
+
+def draw_strokes(page, strokes: list[np.ndarray], step_px: float = 3.0) -> None:
+    """Draw canvas-pixel strokes (x, y from the canvas' top-left) with the mouse."""
+    x0, y0 = canvas_origin(page)
+    for stroke in strokes:
+        points = thin_points(np.asarray(stroke, dtype=np.float64), step_px)
+        page.mouse.move(x0 + points[0, 0], y0 + points[0, 1])
+        page.mouse.down()
+        for x, y in points[1:]:
+            page.mouse.move(x0 + x, y0 + y)
+        if len(points) == 1:  # a dot: a tiny move so the brush leaves a mark
+            page.mouse.move(x0 + points[0, 0] + 1, y0 + points[0, 1])
+        page.mouse.up()
+
+
+def thin_points(points: np.ndarray, step_px: float) -> np.ndarray:
+    """Drop points closer than step_px to the previous kept one (pen tablets sample densely)."""
+    kept = [points[0]]
+    for point in points[1:]:
+        if np.hypot(*(point - kept[-1])) >= step_px:
+            kept.append(point)
+    if len(points) > 1 and not np.array_equal(kept[-1], points[-1]):
+        kept.append(points[-1])
+    return np.array(kept)
+
+
+def predictions(page) -> dict[str, str]:
+    """What the page shows: {"Prediction (CNN)": "7", ...}."""
+    return page.evaluate(PREDICTIONS_JS)
+
+
+def click_button(page, label: str) -> None:
+    page.get_by_role("button", name=label).click()
+
+
+# Async twins, for many sessions drawing at once (benchmarks/load.py).
+
+
+async def async_chromium(playwright):
+    if not Path(CHROMIUM).exists():
+        raise FileNotFoundError(f"{CHROMIUM} not found: apt-get install chromium")
+    return await playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+
+
+async def async_settle(page, quiet_ms: int = 400, timeout: float = 60_000) -> None:
+    deadline = time.perf_counter() + timeout / 1000
+    while time.perf_counter() < deadline:
+        await page.wait_for_function(IS_IDLE_JS, timeout=timeout)
+        await page.wait_for_timeout(quiet_ms)
+        if await page.evaluate(IS_IDLE_JS):
+            return
+    raise TimeoutError("the app kept rerunning")
+
+
+async def async_draw_strokes(page, strokes: list[np.ndarray], step_px: float = 3.0) -> None:
+    box = await page.locator(CANVAS).first.bounding_box()
+    x0, y0 = box["x"], box["y"]
+    for stroke in strokes:
+        points = thin_points(np.asarray(stroke, dtype=np.float64), step_px)
+        await page.mouse.move(x0 + points[0, 0], y0 + points[0, 1])
+        await page.mouse.down()
+        for x, y in points[1:]:
+            await page.mouse.move(x0 + x, y0 + y)
+        await page.mouse.up()
+
+
+async def async_predictions(page) -> dict[str, str]:
+    return await page.evaluate(PREDICTIONS_JS)

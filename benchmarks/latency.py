@@ -1,0 +1,113 @@
+"""Per-drawing server latency: the canvas PNG in, probabilities out, as the app does it.
+
+    python -m benchmarks.latency               # 1,000 real drawings, CNN
+    python -m benchmarks.latency --n 2000 --model ann
+
+The app receives each stroke's canvas as PNG bytes and runs `read_image` (decode) and
+`recognize` (preprocess, model, doubts). This times exactly those calls on UNIPEN pen-stroke
+digits drawn as the app's canvas draws them (black on white, 280x280, brush 12-26 px).
+In the same run it times the naive path: the same decode and preprocessing, then Keras'
+`model.predict` on each image, and prints the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+
+from benchmarks.drawings import PEN_DIGITS, drawings, encode_png, load_pen_digits
+from benchmarks.machine import describe
+from model.classifier import Classifier, model_dir, model_path
+from model.imageio import read_image
+from model.preprocessing import preprocess
+from model.recognize import recognize
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    ms = np.asarray(seconds) * 1000
+    return {f"p{q}": float(np.percentile(ms, q)) for q in (50, 90, 99)}
+
+
+def time_each(function, inputs, warmup: int = 20) -> list[float]:
+    for item in inputs[:warmup]:
+        function(item)
+    times = []
+    for item in inputs:
+        started = time.perf_counter()
+        function(item)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=1000, help="drawings (at least 1,000)")
+    parser.add_argument("--model", choices=["cnn", "ann"], default="cnn", help="network")
+    parser.add_argument(
+        "--naive-n",
+        type=int,
+        default=None,
+        help="drawings for the slow naive path (default: same as --n)",
+    )
+    args = parser.parse_args()
+
+    digits = load_pen_digits(PEN_DIGITS)[: args.n]
+    pngs = [encode_png(rgba) for _, _, rgba in drawings(digits, style="black_on_white")]
+    classifier = Classifier(model_path(args.model))
+
+    def served(png: bytes) -> np.ndarray:
+        return recognize(read_image(png), classifier).probabilities
+
+    ours = time_each(served, pngs)
+
+    import keras  # only the naive path needs TensorFlow
+
+    keras_model = keras.saving.load_model(model_dir() / f"{args.model}.keras")
+
+    def naive(png: bytes) -> np.ndarray:
+        digit = preprocess(read_image(png))
+        return keras_model.predict(digit[None, :, :, None], verbose=0)[0]
+
+    naive_times = time_each(naive, pngs[: args.naive_n or args.n], warmup=5)
+
+    # The same answers both ways (the served model is the Keras one, exported).
+    sample = pngs[:200]
+    agree = np.mean([served(p).argmax() == naive(p).argmax() for p in sample])
+
+    ours_p, naive_p = percentiles(ours), percentiles(naive_times)
+    print(f"Per-drawing server latency, {args.model}, {len(pngs)} UNIPEN drawings as canvas PNGs")
+    print(f"machine: {describe()}")
+    print(f"{'path':<44} {'p50':>8} {'p90':>8} {'p99':>8}  (ms)")
+    print(
+        f"{'served: read_image + recognize (LiteRT)':<44} "
+        + " ".join(f"{ours_p[k]:8.3f}" for k in ("p50", "p90", "p99"))
+    )
+    print(
+        f"{'naive: same + keras model.predict per image':<44} "
+        + " ".join(f"{naive_p[k]:8.3f}" for k in ("p50", "p90", "p99"))
+    )
+    print(
+        f"speed-up (naive / served): p50 {naive_p['p50'] / ours_p['p50']:.1f}x, "
+        f"p99 {naive_p['p99'] / ours_p['p99']:.1f}x"
+    )
+    print(f"same digit both ways on {len(sample)} drawings: {agree:.1%}")
+
+    # Where the served time goes (medians).
+    images = [read_image(p) for p in pngs[:300]]
+    steps = [preprocess(i) for i in images]
+    parts = {
+        "decode (read_image)": np.median(time_each(read_image, pngs[:300])),
+        "preprocess": np.median(time_each(preprocess, images[:300])),
+        "model (LiteRT, 1 image)": np.median(time_each(classifier.predict, steps)),
+    }
+    print("breakdown (median ms): " + ", ".join(f"{k} {v * 1000:.3f}" for k, v in parts.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Screenshots of the app for the README: desktop and phone width, light and dark theme.
+
+    python docs/screenshots.py        # writes docs/app-desktop.png, docs/app-phone.png, ...
+
+Starts `streamlit run app.py`, draws a handwritten 4 (hand-made pen path) in Chromium and
+saves the page.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.browser import chromium, draw_strokes, open_page, running, settle  # noqa: E402
+from benchmarks.digit_paths import DIGIT_PATHS, place  # noqa: E402
+
+DOCS = Path(__file__).resolve().parent
+SHOTS = [
+    ("app-desktop.png", 1280, 1000, "light"),
+    ("app-desktop-dark.png", 1280, 1000, "dark"),
+    ("app-phone.png", 390, 1500, "light"),
+]
+
+
+def main() -> int:
+    with running("app.py") as server, chromium() as browser:
+        for name, width, height, theme in SHOTS:
+            context = browser.new_context(
+                viewport={"width": width, "height": height},
+                color_scheme=theme,
+                device_scale_factor=1,
+            )
+            page = open_page(context, server.url, width, height)
+            draw_strokes(page, place(DIGIT_PATHS[4], height=0.75))
+            settle(page)
+            page.get_by_text("How the drawing became the model's input").click()
+            settle(page)
+            page.screenshot(path=str(DOCS / name), full_page=True)
+            context.close()
+            print(f"wrote docs/{name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""The Streamlit page, run headless with AppTest. The canvas is a custom component, which
+AppTest cannot draw on: a drawing is injected as the component's value in session_state,
+exactly what the browser sends after a stroke (a PNG data URL)."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+import streamlit as st
+from conftest import REPO
+from streamlit.testing.v1 import AppTest
+
+from benchmarks.digit_paths import draw_digit
+from benchmarks.drawings import encode_png
+from model.classifier import MODEL_DIR, MODEL_DIR_ENV
+
+TIMEOUT = 60
+
+
+def canvas_value(rgba: np.ndarray) -> dict:
+    """What streamlit-drawable-canvas 0.13 stores for a drawing (json + PNG data URL)."""
+    url = "data:image/png;base64," + base64.b64encode(encode_png(rgba)).decode()
+    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url}, "backgroundFit": None}
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+
+
+def run_app(drawing: np.ndarray | None = None, **state) -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    if drawing is not None:
+        at.session_state["canvas-0"] = canvas_value(drawing)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def predictions(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric if m.label.startswith("Prediction")}
+
+
+def charts(at: AppTest) -> list:
+    return at.get("arrow_vega_lite_chart")
+
+
+def test_starts_and_prompts_on_a_blank_canvas():
+    at = run_app()
+    assert not at.exception
+    assert not at.error
+    assert any("Draw a digit" in i.value for i in at.info)
+    assert predictions(at) == {}
+    assert [t.label for t in at.tabs] == ["Draw", "Upload a photo", "Model report"]
+
+
+@pytest.mark.parametrize("digit", [0, 3, 4, 7, 9])
+def test_a_drawn_digit_is_predicted_with_its_chart(digit):
+    at = run_app(draw_digit(digit, "black_on_white"))
+    assert not at.exception
+    assert predictions(at) == {"Prediction (CNN)": str(digit)}
+    assert "confident" in at.metric[0].delta
+    assert charts(at), "the probability chart is missing"
+    assert len(at.get("imgs")) >= 2  # the 28x28 input and the saliency overlay
+
+
+def test_an_empty_drawing_shows_the_prompt():
+    at = run_app(np.full((280, 280, 4), 255, np.uint8))
+    assert predictions(at) == {}
+    assert any("Draw a digit" in i.value for i in at.info)
+
+
+def test_switching_to_the_ann_and_to_both():
+    at = run_app(draw_digit(2, "black_on_white"))
+    assert predictions(at) == {"Prediction (CNN)": "2"}
+    at.sidebar.button_group(key="model_choice").set_value("ann").run()
+    assert predictions(at) == {"Prediction (ANN)": "2"}
+    at.sidebar.button_group(key="model_choice").set_value("both").run()
+    assert predictions(at) == {"Prediction (CNN)": "2", "Prediction (ANN)": "2"}
+    assert not at.exception
+
+
+def test_a_scribble_is_shown_as_unsure_with_two_candidates(rng):
+    from benchmarks.drawings import render
+
+    scribble = render([rng.uniform(20, 260, (60, 2))], 18, "black_on_white")
+    at = run_app(scribble)
+    (value,) = predictions(at).values()
+    assert " or " in value  # "8 or 3?": the top two, not one confident answer
+    assert any("Not sure" in w.value for w in at.warning)
+
+
+def test_clear_empties_the_canvas_and_the_prediction():
+    at = run_app(draw_digit(5, "black_on_white"))
+    assert predictions(at) == {"Prediction (CNN)": "5"}
+    clear = next(b for b in at.button if b.label == "Clear")
+    clear.click().run()
+    assert predictions(at) == {}
+    assert at.session_state["canvas_version"] == 1
+    assert any("Draw a digit" in i.value for i in at.info)
+
+
+def upload(at: AppTest, name: str, content: bytes, mime: str = "image/png") -> AppTest:
+    at.file_uploader[0].set_value((name, content, mime))
+    return at.run()
+
+
+def test_an_uploaded_photo_is_classified():
+    at = run_app(page="Upload a photo")
+    assert any("Upload a picture" in i.value for i in at.info)
+    photo = cv2.cvtColor(draw_digit(6, "black_on_white", size=640, brush=40), cv2.COLOR_RGBA2BGR)
+    ok, jpeg = cv2.imencode(".jpg", photo)
+    assert ok
+    at = upload(at, "six.jpg", jpeg.tobytes(), "image/jpeg")
+    assert not at.exception
+    assert predictions(at) == {"Prediction (CNN)": "6"}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("notes.png", b"this is not an image", "not an image"),
+        ("cut.png", encode_png(draw_digit(1))[:200], "damaged or truncated"),
+        ("empty.png", b"", "empty"),
+    ],
+)
+def test_a_bad_upload_gets_a_clear_message(name, content, message):
+    at = upload(run_app(page="Upload a photo"), name, content)
+    assert not at.exception
+    assert predictions(at) == {}
+    assert any(message in e.value and name in e.value for e in at.error), [
+        e.value for e in at.error
+    ]
+
+
+def test_a_blank_upload_says_no_ink():
+    at = upload(
+        run_app(page="Upload a photo"),
+        "blank.png",
+        encode_png(np.full((100, 100, 4), 255, np.uint8)),
+    )
+    assert predictions(at) == {}
+    assert any("No ink" in i.value for i in at.info)
+
+
+def test_missing_model_file_says_how_to_train(tmp_path, monkeypatch):
+    # A model folder with the ANN only: the CNN file is missing.
+    for name in ("ann.tflite", "metrics.json", "samples.npz"):
+        shutil.copy(MODEL_DIR / name, tmp_path / name)
+    monkeypatch.setenv(MODEL_DIR_ENV, str(tmp_path))
+    at = run_app(draw_digit(3, "black_on_white"))
+    assert not at.exception
+    assert any("python train_model.py --model cnn" in e.value for e in at.error)
+    assert predictions(at) == {}
+    # The rest of the page still works: the ANN answers, the report renders.
+    at.sidebar.button_group(key="model_choice").set_value("ann").run()
+    assert predictions(at) == {"Prediction (ANN)": "3"}
+    at.session_state["page"] = "Model report"
+    at.run()
+    assert not at.exception
+    assert any(m.label == "ANN test accuracy" for m in at.metric)
+
+
+def test_model_report_shows_accuracy_samples_and_mistakes():
+    at = run_app(page="Model report")
+    assert not at.exception
+    accuracy = {m.label: m.value for m in at.metric}
+    assert accuracy["CNN test accuracy"].endswith("%")
+    assert float(accuracy["CNN test accuracy"].rstrip("%")) >= 99.6
+    assert float(accuracy["ANN test accuracy"].rstrip("%")) >= 98.2
+    assert any("Sample MNIST test images" in s.value for s in at.subheader)
+    assert any("mistakes" in s.value for s in at.subheader)
+    assert charts(at), "the confusion matrix is missing"
+    first = [c.value for c in at.caption if " of 24 right" in c.value]
+    assert first
+    next(b for b in at.button if b.label == "Show other samples").click().run()
+    assert at.session_state["sample_seed"] == 1
+    assert not at.exception

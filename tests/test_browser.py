@@ -1,0 +1,87 @@
+"""End to end in a real browser: `streamlit run app.py`, Chromium driven by Playwright, digits
+drawn with mouse strokes on the real canvas, the page's answer read back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import require
+
+from benchmarks.browser import (
+    CHROMIUM,
+    chromium,
+    click_button,
+    draw_strokes,
+    open_page,
+    predictions,
+    running,
+    settle,
+)
+from benchmarks.digit_paths import DIGIT_PATHS, place
+from benchmarks.drawings import PEN_DIGITS, Pen, load_pen_digits, place_strokes, render
+from model.classifier import Classifier, model_path
+from model.recognize import recognize
+
+pytestmark = pytest.mark.browser
+APP_BRUSH = 18  # the app's default brush width
+
+
+@pytest.fixture(scope="module")
+def page():
+    require(Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}")
+    with running("app.py") as server, chromium() as browser:
+        page = open_page(browser, server.url)
+        yield page
+        log = server.log()
+    assert "Traceback" not in log, log
+
+
+def pen_stroke_digits() -> list[tuple[int, list[np.ndarray]]]:
+    """One real handwritten digit per class from the UNIPEN file (canvas coordinates), else
+    the hand-made paths. For each class the first UNIPEN sample that the offline pipeline
+    reads right is used: this test is about the browser path, the benchmarks measure the
+    model's accuracy."""
+    pen = Pen(brush=APP_BRUSH, height=0.7, x=0.5, y=0.5, style="black_on_white")
+    if not PEN_DIGITS.is_file():
+        return [(d, place(DIGIT_PATHS[d])) for d in range(10)]
+    cnn = Classifier(model_path("cnn"))
+    chosen = {}
+    for digit in load_pen_digits():
+        if digit.label in chosen:
+            continue
+        strokes = place_strokes(digit, pen)
+        result = recognize(render(strokes, APP_BRUSH, pen.style), cnn)
+        if result.digit == digit.label and not result.unsure:
+            chosen[digit.label] = strokes
+        if len(chosen) == 10:
+            break
+    return sorted(chosen.items())
+
+
+def canvas_is_blank(page) -> bool:
+    return page.locator("canvas.dc-canvas.lower-canvas").first.evaluate(
+        """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                  for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return false;
+                  return true; }"""
+    )
+
+
+def test_blank_page_prompts_and_predicts_nothing(page):
+    assert predictions(page) == {}
+    assert page.get_by_text("Draw a digit on the canvas").is_visible()
+
+
+@pytest.mark.parametrize(("digit", "strokes"), pen_stroke_digits(), ids=lambda v: str(v)[:1])
+def test_each_digit_drawn_with_the_mouse_is_read_right_and_clear_empties(page, digit, strokes):
+    draw_strokes(page, strokes)
+    settle(page)
+    assert predictions(page) == {"Prediction (CNN)": str(digit)}
+    assert page.locator('[data-testid="stImage"]').count() >= 2  # input and saliency
+
+    click_button(page, "Clear")
+    settle(page)
+    assert predictions(page) == {}
+    assert page.get_by_text("Draw a digit on the canvas").is_visible()
+    assert canvas_is_blank(page)
