@@ -23,14 +23,15 @@ from streamlit_drawable_canvas import st_canvas
 
 from model.classifier import Classifier, ModelError, model_dir, model_path
 from model.explain import occlusion_saliency
-from model.imageio import MAX_FILE_BYTES, ImageReadError, read_image
-from model.preprocessing import Preprocessed, scale_pixels
-from model.recognize import Recognition, recognize
+from model.imageio import ImageReadError, read_image
+from model.preprocessing import Preprocessed, preprocess_steps, scale_pixels
+from model.recognize import Recognition, recognize_steps
 from model.visualize import enlarge, preprocessing_steps, saliency_overlay
 
 MODELS = {"cnn": "CNN", "ann": "ANN"}
 CANVAS_SIZE = 280
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
+UPLOAD_MB = 10  # as server.maxUploadSize in .streamlit/config.toml
 SAMPLES_SHOWN = 24
 TOP = "#e4572e"  # the predicted digit's bar (also the theme's primary colour)
 REST = "#8d99ae"
@@ -169,10 +170,14 @@ def thumbnail(image: np.ndarray, side: int = CANVAS_SIZE) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
-def recognize_safely(image: np.ndarray, model: Classifier) -> Recognition | None:
-    """`recognize`, with any failure shown as a message instead of an error page."""
+def recognize_safely(image: np.ndarray, models: dict[str, Classifier]) -> dict | None:
+    """Preprocess the picture once and ask every model about it: {name: Recognition}.
+
+    Any failure is shown as a message instead of an error page, and gives None.
+    """
     try:
-        return recognize(image, model)
+        steps = preprocess_steps(image)
+        return {name: recognize_steps([steps], model)[0] for name, model in models.items()}
     except ValueError as error:
         st.error(f"This image cannot be read as a digit: {error}", icon=":material/error:")
     except Exception:  # the page must keep working whatever arrives
@@ -213,17 +218,17 @@ def show_answer(result: Recognition, label: str) -> None:
     st.altair_chart(probability_chart(result.probabilities), width="stretch")
 
 
-def show_model_input(steps: Preprocessed, model: Classifier | None, show_why: bool) -> None:
+def show_model_input(steps: Preprocessed, name: str, model: Classifier, show_why: bool) -> None:
     """The 28x28 image the model saw, and which of its pixels drove the answer."""
     left, right = st.columns(2)
     left.image(
         enlarge(steps.digit_28x28), caption="What the model sees: 28x28 pixels", width="stretch"
     )
-    if show_why and model is not None:
+    if show_why:
         saliency = occlusion_saliency(model, steps.digit_28x28)
         right.image(
             saliency_overlay(steps.digit_28x28, saliency),
-            caption="Why: orange ink supports the answer, blue argues against it",
+            caption=f"Why ({MODELS[name]}): orange ink supports the answer, blue argues against it",
             width="stretch",
         )
     steps_panel = st.expander(
@@ -237,24 +242,19 @@ def show_model_input(steps: Preprocessed, model: Classifier | None, show_why: bo
 def show_results(image: np.ndarray, names: list[str], show_why: bool, prompt: str) -> None:
     """The result panel for a picture: answer(s), probabilities, model input, saliency."""
     models = {name: model_or_none(name) for name in names}
-    available = {name: m for name, m in models.items() if m is not None}
-    if not available:
+    models = {name: model for name, model in models.items() if model is not None}
+    results = recognize_safely(image, models) if models else None
+    if not results:
         return
-    results = {}
-    for name, model in available.items():
-        result = recognize_safely(image, model)
-        if result is None:
-            return
-        results[name] = result
-    first = next(iter(results.values()))
+    name, first = next(iter(results.items()))
     if first.blank:
         st.info(prompt, icon=":material/draw:")
         return
     columns = st.columns(len(results)) if len(results) > 1 else [st.container()]
-    for column, (name, result) in zip(columns, results.items()):
+    for column, (model_name, result) in zip(columns, results.items()):
         with column:
-            show_answer(result, MODELS[name])
-    show_model_input(first.steps, next(iter(available.values())), show_why)
+            show_answer(result, MODELS[model_name])
+    show_model_input(first.steps, name, models[name], show_why)
 
 
 def clear_canvas() -> None:
@@ -267,6 +267,8 @@ def draw_section(names: list[str], brush: int, show_why: bool) -> None:
     """Canvas and live prediction. A fragment: a stroke reruns only this part of the page."""
     canvas_column, result_column = st.columns([5, 7], gap="large")
     with canvas_column:
+        # Above the canvas: room for the canvas' own toolbar, which floats over its top edge.
+        st.caption("Draw one digit, 0-9, as large as you like.")
         canvas = st_canvas(
             stroke_width=brush,
             stroke_color="#000000",
@@ -279,7 +281,7 @@ def draw_section(names: list[str], brush: int, show_why: bool) -> None:
             key=f"canvas-{st.session_state.get('canvas_version', 0)}",
         )
         st.button("Clear", on_click=clear_canvas, icon=":material/delete:")
-        st.caption("Draw one digit, 0-9, as large as you like. The toolbar undoes and redoes.")
+        st.caption("The toolbar over the canvas undoes and redoes strokes.")
     with result_column:
         png = canvas.image_bytes
         if png is None:
@@ -304,17 +306,16 @@ def upload_section(names: list[str], show_why: bool) -> None:
     uploaded = st.file_uploader(
         "A photo or scan of one handwritten digit",
         type=UPLOAD_TYPES,
-        max_upload_size=MAX_FILE_BYTES // (1024 * 1024),
-        help="Dark ink on light paper or light on dark; any size up to "
-        f"{MAX_FILE_BYTES // (1024 * 1024)} MB. It goes through the same steps as a drawing.",
+        max_upload_size=UPLOAD_MB,
+        help="Dark ink on light paper or light on dark; up to "
+        f"{UPLOAD_MB} MB. It goes through the same steps as a drawing.",
     )
     if uploaded is None:
         st.info("Upload a picture of a single handwritten digit.", icon=":material/upload:")
         return
-    if uploaded.size > MAX_FILE_BYTES:
+    if uploaded.size > UPLOAD_MB * 1024 * 1024:
         st.error(
-            f"{uploaded.name} is {uploaded.size / 1e6:.1f} MB; the limit is "
-            f"{MAX_FILE_BYTES / 1e6:.0f} MB.",
+            f"{uploaded.name} is {uploaded.size / 2**20:.1f} MB; the limit is {UPLOAD_MB} MB.",
             icon=":material/error:",
         )
         return

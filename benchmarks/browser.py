@@ -7,6 +7,7 @@ Used by tests/test_browser.py and the browser benchmarks. Chromium comes from th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -38,6 +40,25 @@ IS_IDLE_JS = (
     "() => document.querySelector('[data-testid=stApp]')"
     "?.getAttribute('data-test-script-state') === 'notRunning'"
 )
+# The first image in the page is the 28x28 model input; its URL is a hash of its content, so
+# it changes exactly when the app has answered a changed drawing.
+INPUT_IMAGE_JS = (
+    "() => document.querySelector('[data-testid=stImage] img')?.getAttribute('src') ?? null"
+)
+CHANGED_JS = (
+    f"before => {{ const now = ({INPUT_IMAGE_JS})(); return now !== null && now !== before; }}"
+)
+# The canvas lives in a shadow root: find every Fabric top canvas in the page.
+_UPPER_CANVASES = """() => { const out = [];
+  const walk = root => { root.querySelectorAll('canvas.upper-canvas').forEach(c => out.push(c));
+    root.querySelectorAll('*').forEach(e => { if (e.shadowRoot) walk(e.shadowRoot); }); };
+  walk(document); return out; }"""
+MARK_CANVAS_JS = f"() => ({_UPPER_CANVASES})().forEach(c => {{ c.__stale = true; }})"
+NEW_CANVAS_JS = (
+    f"() => ({_UPPER_CANVASES})().some(c => !c.__stale && c.isConnected"
+    " && c.getBoundingClientRect().width > 0)"
+)
+RERAN_JS = f"since => window.__runs > since && ({IS_IDLE_JS})()"
 PREDICTIONS_JS = """() => Object.fromEntries(
     Array.from(document.querySelectorAll('[data-testid="stMetric"]'))
       .map(m => [m.querySelector('[data-testid=stMetricLabel]')?.innerText.trim(),
@@ -185,27 +206,59 @@ def canvas_origin(page) -> tuple[float, float]:
 
 def draw_strokes(page, strokes: list[np.ndarray], step_px: float = 3.0) -> None:
     """Draw canvas-pixel strokes (x, y from the canvas' top-left) with the mouse."""
-    x0, y0 = canvas_origin(page)
     for stroke in strokes:
-        points = thin_points(np.asarray(stroke, dtype=np.float64), step_px)
-        page.mouse.move(x0 + points[0, 0], y0 + points[0, 1])
-        page.mouse.down()
-        for x, y in points[1:]:
-            page.mouse.move(x0 + x, y0 + y)
-        if len(points) == 1:  # a dot: a tiny move so the brush leaves a mark
-            page.mouse.move(x0 + points[0, 0] + 1, y0 + points[0, 1])
-        page.mouse.up()
+        _stroke(page, canvas_origin(page), stroke, step_px)
 
 
-def thin_points(points: np.ndarray, step_px: float) -> np.ndarray:
-    """Drop points closer than step_px to the previous kept one (pen tablets sample densely)."""
-    kept = [points[0]]
-    for point in points[1:]:
-        if np.hypot(*(point - kept[-1])) >= step_px:
-            kept.append(point)
-    if len(points) > 1 and not np.array_equal(kept[-1], points[-1]):
-        kept.append(points[-1])
-    return np.array(kept)
+def _stroke(page, origin: tuple[float, float], stroke: np.ndarray, step_px: float) -> None:
+    x0, y0 = origin
+    points = resample(stroke, step_px)
+    page.mouse.move(x0 + points[0, 0], y0 + points[0, 1])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(x0 + x, y0 + y)
+    if len(points) == 1:  # a dot: a tiny move so the brush leaves a mark
+        page.mouse.move(x0 + points[0, 0] + 1, y0 + points[0, 1])
+    page.mouse.up()
+
+
+def draw_and_wait(page, strokes: list[np.ndarray], step_px: float = 3.0) -> dict[str, str]:
+    """Draw stroke by stroke, each time waiting for the app's answer to the changed drawing;
+    return what the page shows for the finished drawing."""
+    origin = canvas_origin(page)
+    for stroke in strokes:
+        before = page.evaluate(INPUT_IMAGE_JS)
+        _stroke(page, origin, stroke, step_px)
+        # A stroke that leaves the 28x28 input unchanged gives no new image: wait, then go on.
+        with contextlib.suppress(PlaywrightTimeout):
+            page.wait_for_function(CHANGED_JS, arg=before, timeout=30_000)
+        settle(page, quiet_ms=150)
+    return predictions(page)
+
+
+def clear(page) -> None:
+    """Press the app's Clear button; wait until its new, empty canvas is ready to draw on."""
+    page.evaluate(MARK_CANVAS_JS)
+    click_button(page, "Clear")
+    page.wait_for_function(f"() => ({NEW_CANVAS_JS})() && !({INPUT_IMAGE_JS})()", timeout=60_000)
+    settle(page, quiet_ms=150)
+
+
+def resample(points: np.ndarray, step_px: float) -> np.ndarray:
+    """Points every `step_px` along a polyline, corners kept, as a moving mouse reports them.
+
+    The canvas' pencil brush smooths through the midpoints of successive mouse events: a long
+    straight jump between two events would cut the corner at its end.
+    """
+    points = np.asarray(points, dtype=np.float64)
+    out = [points[0]]
+    for start, end in zip(points[:-1], points[1:]):
+        length = float(np.hypot(*(end - start)))
+        steps = int(length // step_px)
+        out.extend(start + (end - start) * (k / (steps + 1)) for k in range(1, steps + 1))
+        if length > 0:
+            out.append(end)
+    return np.array(out)
 
 
 def predictions(page) -> dict[str, str]:
@@ -238,17 +291,29 @@ async def async_settle(page, quiet_ms: int = 400, timeout: float = 60_000) -> No
     raise TimeoutError("the app kept rerunning")
 
 
-async def async_draw_strokes(page, strokes: list[np.ndarray], step_px: float = 3.0) -> None:
+async def async_draw_and_wait(page, strokes, step_px: float = 5.0) -> dict[str, str]:
+    """`draw_and_wait`, for the async API."""
     box = await page.locator(CANVAS).first.bounding_box()
     x0, y0 = box["x"], box["y"]
     for stroke in strokes:
-        points = thin_points(np.asarray(stroke, dtype=np.float64), step_px)
+        before = await page.evaluate(INPUT_IMAGE_JS)
+        points = resample(stroke, step_px)
         await page.mouse.move(x0 + points[0, 0], y0 + points[0, 1])
         await page.mouse.down()
         for x, y in points[1:]:
             await page.mouse.move(x0 + x, y0 + y)
         await page.mouse.up()
-
-
-async def async_predictions(page) -> dict[str, str]:
+        with contextlib.suppress(PlaywrightTimeout):
+            await page.wait_for_function(CHANGED_JS, arg=before, timeout=60_000)
+        await async_settle(page, quiet_ms=150)
     return await page.evaluate(PREDICTIONS_JS)
+
+
+async def async_clear(page, timeout: float = 120_000) -> None:
+    """`clear`, for the async API."""
+    await page.evaluate(MARK_CANVAS_JS)
+    await page.get_by_role("button", name="Clear").click()
+    await page.wait_for_function(
+        f"() => ({NEW_CANVAS_JS})() && !({INPUT_IMAGE_JS})()", timeout=timeout
+    )
+    await async_settle(page, quiet_ms=150)

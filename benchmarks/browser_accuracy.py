@@ -16,15 +16,7 @@ import sys
 
 import numpy as np
 
-from benchmarks.browser import (
-    chromium,
-    click_button,
-    draw_strokes,
-    open_page,
-    predictions,
-    running,
-    settle,
-)
+from benchmarks.browser import chromium, clear, draw_and_wait, open_page, running
 from benchmarks.drawings import PEN_DIGITS, load_pen_digits, pen_for, place_strokes
 from benchmarks.machine import describe
 
@@ -44,12 +36,9 @@ def main() -> int:
         page = open_page(browser, server.url)
         for index in picks:
             digit = digits[index]
-            draw_strokes(page, place_strokes(digit, pen_for(int(index))))
-            settle(page)
-            shown = predictions(page).get("Prediction (CNN)")
-            rows.append((int(index), digit.label, shown))
-            click_button(page, "Clear")
-            settle(page)
+            shown = draw_and_wait(page, place_strokes(digit, pen_for(int(index))))
+            rows.append((int(index), digit.label, shown.get("Prediction (CNN)")))
+            clear(page)
         tracebacks = server.log().count("Traceback")
 
     right = sum(shown == str(label) for _, label, shown in rows)

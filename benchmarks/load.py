@@ -25,8 +25,8 @@ from benchmarks.browser import (
     CANVAS,
     Server,
     async_chromium,
-    async_draw_strokes,
-    async_predictions,
+    async_clear,
+    async_draw_and_wait,
     async_settle,
 )
 from benchmarks.digit_paths import DIGIT_PATHS, place
@@ -75,16 +75,13 @@ async def _session(browser, url, index, stop_at, report, first_answer, started):
         turn = 0
         while time.perf_counter() < stop_at or turn == 0:
             digit, strokes = drawing_for(index, turn)
-            await async_draw_strokes(page, strokes, step_px=5.0)
-            await async_settle(page, quiet_ms=300)
-            shown = (await async_predictions(page)).get("Prediction (CNN)")
+            shown = (await async_draw_and_wait(page, strokes)).get("Prediction (CNN)")
             if not report.answers:
                 report.first_prediction = time.perf_counter() - started
             report.answers.append((index, digit, shown))
             if turn == 0:
                 first_answer.set()
-            await page.get_by_role("button", name="Clear").click()
-            await async_settle(page, quiet_ms=300)
+            await async_clear(page)
             turn += 1
     except Exception as error:  # reported, and fails the run
         report.failures.append(f"session {index}: {type(error).__name__}: {error}")

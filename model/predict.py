@@ -16,34 +16,50 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from model.classifier import MODEL_NAMES, Classifier, ModelError, model_dir, model_path
 from model.imageio import ImageReadError, read_image
-from model.preprocessing import preprocess_steps
+from model.preprocessing import Preprocessed, preprocess_steps
 from model.recognize import Recognition, recognize_steps
 
-BATCH = 256  # files read, preprocessed and classified together
+# Files read and preprocessed together, then classified in one call. Small enough that a
+# batch of very large images stays within a few hundred MB.
+BATCH = 64
 
 
-def classify_paths(paths: list[str], classifier: Classifier) -> Iterator[dict]:
-    """One result dict per path, in order (see the module docstring for the keys)."""
-    for start in range(0, len(paths), BATCH):
-        chunk = paths[start : start + BATCH]
-        steps, errors = [], {}
-        for i, path in enumerate(chunk):
-            try:
-                steps.append(preprocess_steps(read_image(path)))
-            except (ImageReadError, ValueError) as error:
-                errors[i] = str(error)
-                steps.append(None)
-            except Exception as error:  # never a traceback for one bad file
-                errors[i] = f"cannot process this image ({type(error).__name__}: {error})"
-                steps.append(None)
-        for i, (path, result) in enumerate(zip(chunk, recognize_steps(steps, classifier))):
-            yield {"path": path, "error": errors[i]} if i in errors else _as_dict(path, result)
+def _prepare(path: str) -> tuple[Preprocessed | None, str | None]:
+    """Read and preprocess one file: (steps or None when blank, error message or None)."""
+    try:
+        return preprocess_steps(read_image(path)), None
+    except (ImageReadError, ValueError) as error:
+        return None, str(error)
+    except Exception as error:  # never a traceback for one bad file
+        return None, f"cannot process this image ({type(error).__name__}: {error})"
+
+
+def classify_paths(
+    paths: list[str], classifier: Classifier, workers: int | None = None
+) -> Iterator[dict]:
+    """One result dict per path, in order (see the module docstring for the keys).
+
+    Files are decoded and preprocessed by `workers` threads (default: one per CPU core;
+    Pillow's decoders and OpenCV release the GIL), and each batch is classified at once.
+    """
+    workers = workers or min(
+        8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for start in range(0, len(paths), BATCH):
+            chunk = paths[start : start + BATCH]
+            prepared = list(pool.map(_prepare, chunk))
+            results = recognize_steps([steps for steps, _ in prepared], classifier)
+            for path, (_, error), result in zip(chunk, prepared, results):
+                yield {"path": path, "error": error} if error else _as_dict(path, result)
 
 
 def _as_dict(path: str, result: Recognition) -> dict:

@@ -38,8 +38,12 @@ MAX_INPUT_SIDE = 1024
 # Ink fainter than this (0-255, after the paper is subtracted) is no ink: a blank canvas or an
 # empty sheet of paper with a little sensor noise.
 MIN_INK_CONTRAST = 40
+# Paper whose brightness varies less than this (0-255) across the picture is flat: a canvas or
+# a scan. More than this is uneven light, as in a photo, and is flattened before thresholding.
+FLAT_PAPER = 12
 # Marks smaller than this share of the largest mark are specks of dust or noise, not ink.
 MIN_MARK_SHARE = 0.04
+_SQUARE_3x3 = np.ones((3, 3), np.uint8)
 
 
 def scale_pixels(images: np.ndarray) -> np.ndarray:
@@ -113,15 +117,16 @@ def preprocess_steps(image: np.ndarray) -> Preprocessed | None:
     bbox = (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
 
     # Crop to the ink at full resolution, then resample the crop to the working size.
-    crop = np.where(mask[y0:y1, x0:x1], ink[y0:y1, x0:x1], 0).astype(np.uint8)
+    crop = np.where(mask[y0:y1, x0:x1], ink[y0:y1, x0:x1], np.uint8(0))
     scale = WORK_SIDE / max(bbox[2], bbox[3])
     work = _resize(crop, scale)
     work_mask = work > threshold
     if not work_mask.any():  # a sliver thinner than a pixel once shrunk
         work_mask = work >= max(1, int(work.max()) // 2)
-    width = stroke_width(work_mask)
+    inside = distance_to_paper(work_mask)
+    width = stroke_width(work_mask, inside)
 
-    glyph = fit_box(normalise_stroke(work_mask, width))
+    glyph = fit_box(normalise_stroke(work_mask, width, inside))
     digit_uint8 = center_by_mass(glyph)
     return Preprocessed(
         ink=ink,
@@ -162,14 +167,14 @@ def find_marks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, int] | None:
         of the (x, y, width, height) of each of its N marks, largest first; and the ink level
         (0..254) above which a pixel is ink. None when there is no ink.
     """
-    peak = int(ink.max())
+    peak = int(cv2.minMaxLoc(ink)[1])
     if peak < MIN_INK_CONTRAST:
         return None
     # Otsu splits ink from paper noise; never below half the peak, so that the faint
     # anti-aliased rim of a clean drawing does not count as a separate mark.
     otsu, _ = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     threshold = max(otsu, peak // 2)
-    binary = (ink > threshold).astype(np.uint8)
+    _, binary = cv2.threshold(ink, threshold, 1, cv2.THRESH_BINARY)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     areas = stats[1:, cv2.CC_STAT_AREA]
     if areas.size == 0:
@@ -188,7 +193,20 @@ def find_marks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, int] | None:
     return mask, stats[keep, :4].astype(np.int64), int(threshold)
 
 
-def stroke_width(mask: np.ndarray) -> float:
+def distance_to_paper(mask: np.ndarray) -> np.ndarray:
+    """For each ink pixel, the distance to the nearest paper (beyond the edge counts as paper).
+
+    Args:
+        mask: (H, W) bool, True on ink.
+    Returns:
+        (H, W) float32, 0 on paper.
+    """
+    padded = cv2.copyMakeBorder(mask.view(np.uint8), 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    distance = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return distance[1:-1, 1:-1]
+
+
+def stroke_width(mask: np.ndarray, inside: np.ndarray | None = None) -> float:
     """Median pen width of a binary drawing, in pixels.
 
     The distance from a pixel on a stroke's centre line to the nearest paper is half the
@@ -197,18 +215,20 @@ def stroke_width(mask: np.ndarray) -> float:
 
     Args:
         mask: (H, W) bool, True on ink.
+        inside: `distance_to_paper(mask)`, when already computed.
     Returns:
         pen width in pixels (>= 1), or 0.0 for an empty mask.
     """
-    padded = np.pad(mask, 1).astype(np.uint8)
-    distance = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    ridge = (distance > 0) & (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8)))
+    distance = distance_to_paper(mask) if inside is None else inside
+    ridge = (distance > 0) & (distance >= cv2.dilate(distance, _SQUARE_3x3))
     if not ridge.any():
         return 0.0
     return max(1.0, 2.0 * float(np.median(distance[ridge])) - 1.0)
 
 
-def normalise_stroke(mask: np.ndarray, width: float) -> np.ndarray:
+def normalise_stroke(
+    mask: np.ndarray, width: float, inside: np.ndarray | None = None
+) -> np.ndarray:
     """Redraw a binary drawing with MNIST's pen width.
 
     After `fit_box` scales the drawing's longest side to BOX_SIZE, its strokes will be
@@ -218,6 +238,7 @@ def normalise_stroke(mask: np.ndarray, width: float) -> np.ndarray:
     Args:
         mask: (H, W) bool, True on ink, longest side about WORK_SIDE.
         width: its pen width in pixels, from `stroke_width`.
+        inside: `distance_to_paper(mask)`, when already computed.
     Returns:
         (H', W') float32 in [0, 1]: the redrawn ink, with a margin for thickened strokes.
     """
@@ -230,12 +251,13 @@ def normalise_stroke(mask: np.ndarray, width: float) -> np.ndarray:
         # Thin: keep the pixels deeper than `change` inside the ink. Never thin by more
         # than 30% of the width each side, so that a stroke narrower here and there survives.
         change = min(change, 0.3 * width)
-        padded = np.pad(mask, 1).astype(np.uint8)
-        distance = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-        return np.clip(distance[1:-1, 1:-1] - change, 0.0, 1.0)
+        distance = distance_to_paper(mask) if inside is None else inside
+        return np.clip(distance - change, 0.0, 1.0)
     # Thicken: add the paper within -change of the ink.
     margin = int(np.ceil(-change)) + 1
-    paper = np.pad(~mask, margin, constant_values=True).astype(np.uint8)
+    paper = cv2.copyMakeBorder(
+        (~mask).view(np.uint8), margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=1
+    )
     distance = cv2.distanceTransform(paper, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     return np.clip(1.0 - change - distance, 0.0, 1.0)
 
@@ -323,9 +345,9 @@ def _to_gray(image: np.ndarray) -> np.ndarray:
         return image
     if image.shape[2] == 3:
         return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    alpha = image[:, :, 3]
-    gray = cv2.cvtColor(image[:, :, :3], cv2.COLOR_RGB2GRAY)
-    if alpha.min() == 255:  # opaque: an RGB image in an RGBA container
+    gray = cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY)  # ignores alpha
+    alpha = cv2.extractChannel(image, 3)
+    if cv2.minMaxLoc(alpha)[0] == 255:  # opaque: an RGB image in an RGBA container
         return gray
     coverage = float(alpha.sum(dtype=np.uint64))
     if coverage == 0:  # fully transparent: blank
@@ -349,17 +371,26 @@ def _subtract_paper(ink: np.ndarray) -> np.ndarray:
     """Remove the paper's own brightness, even where the light is uneven.
 
     The paper is estimated on a small copy (longest side 32 px) by a grey-level opening that
-    wipes out strokes narrower than about a fifth of the picture, then smoothed and subtracted.
-    A flat canvas gives a flat estimate and loses nothing but its paper level.
+    wipes out strokes narrower than about a fifth of the picture. Where that estimate is flat
+    over the paper (a canvas, a scan) only the paper's single level is subtracted, so that a
+    thick blob of ink, which the opening would take for paper, is kept. Where the paper's
+    brightness varies (a photo in uneven light) the smoothed estimate is subtracted.
     """
     height, width = ink.shape
     scale = min(1.0, 32 / max(height, width))
     small = _resize(ink, scale)
-    if min(small.shape) >= 7:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
-        paper = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
-        paper = cv2.blur(paper, (3, 3))
-        paper = cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR)
-    else:
-        paper = np.full_like(ink, _median(ink))
+    # A full array, not a scalar: OpenCV reads a scalar as an array for (4, 1) images.
+    level = np.full_like(ink, _median(small))
+    if min(small.shape) < 7:
+        return cv2.subtract(ink, level)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+    paper = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
+    # Paper pixels: below Otsu's split of the small copy into ink and paper.
+    split, _ = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    on_paper = paper[small <= split]
+    low, high = np.percentile(on_paper, (2, 98)) if on_paper.size else (0, 0)
+    if high - low <= FLAT_PAPER:
+        return cv2.subtract(ink, level)
+    paper = cv2.blur(paper, (3, 3))
+    paper = cv2.resize(paper, (width, height), interpolation=cv2.INTER_LINEAR)
     return cv2.subtract(ink, paper)

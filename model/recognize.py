@@ -20,6 +20,9 @@ CONFIDENT = 0.70
 # percentiles (see tests/test_recognize.py::test_ink_mass_range_matches_mnist). A drawing
 # outside this range is not shaped like any MNIST digit: a blob, a filled area, a scribble.
 INK_MASS_RANGE = (28.0, 230.0)
+# Width / height of MNIST's training digits: 99.9th percentile (same test as above). A
+# drawing wider than this is not one upright digit: two digits, or a digit lying down.
+WIDEST = 1.7
 # A mark whose longest side is under this many pen widths is a dot, not a digit.
 MIN_LENGTH_IN_PEN_WIDTHS = 2.5
 # More separate marks than this is not one handwritten digit.
@@ -30,6 +33,7 @@ BLOB = "this is a dot or a blob, not a digit"
 TOO_MUCH_INK = "there is more ink than any digit has: a scribble or a filled area?"
 TOO_LITTLE_INK = "there is very little ink for a digit"
 SEVERAL_DIGITS = "this looks like more than one digit: draw one at a time"
+TOO_WIDE = "this is wider than any digit: more than one digit, or one lying on its side?"
 SCATTERED = "the ink is in many separate pieces"
 
 
@@ -110,6 +114,9 @@ def doubts_about(steps: Preprocessed, probabilities: np.ndarray) -> tuple[str, .
         doubts.append(SCATTERED)
     elif _side_by_side(steps.mark_boxes, height):
         doubts.append(SEVERAL_DIGITS)
+    glyph_height, glyph_width = steps.glyph.shape
+    if glyph_width > WIDEST * glyph_height and SEVERAL_DIGITS not in doubts:
+        doubts.append(TOO_WIDE)
     if float(probabilities.max()) < CONFIDENT:
         doubts.append(LOW_CONFIDENCE)
     return tuple(doubts)

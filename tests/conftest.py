@@ -9,7 +9,9 @@ missing prerequisite is a failure.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -29,6 +31,23 @@ def require(condition: bool, reason: str) -> None:
     if os.environ.get("STRICT_TESTS") == "1":
         pytest.fail(f"missing prerequisite (STRICT_TESTS=1): {reason}")
     pytest.skip(reason)
+
+
+def run_predict(*args) -> subprocess.CompletedProcess:
+    """`python -m model.predict ARGS` for real; it must never print a traceback."""
+    done = subprocess.run(
+        [sys.executable, "-m", "model.predict", *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+def json_lines(done: subprocess.CompletedProcess) -> list[dict]:
+    return [json.loads(line) for line in done.stdout.splitlines()]
 
 
 def mnist_path() -> Path | None:

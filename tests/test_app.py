@@ -48,7 +48,7 @@ def predictions(at: AppTest) -> dict[str, str]:
 
 
 def charts(at: AppTest) -> list:
-    return at.get("arrow_vega_lite_chart")
+    return at.get("vega_lite_chart")
 
 
 def test_starts_and_prompts_on_a_blank_canvas():
@@ -67,7 +67,7 @@ def test_a_drawn_digit_is_predicted_with_its_chart(digit):
     assert predictions(at) == {"Prediction (CNN)": str(digit)}
     assert "confident" in at.metric[0].delta
     assert charts(at), "the probability chart is missing"
-    assert len(at.get("imgs")) >= 2  # the 28x28 input and the saliency overlay
+    assert len(at.get("image")) >= 2  # the 28x28 input and the saliency overlay
 
 
 def test_an_empty_drawing_shows_the_prompt():

@@ -7,15 +7,12 @@ Each test counts its cases; the total is printed at the end of the session ("fuz
 from __future__ import annotations
 
 import io
-import json
-import subprocess
-import sys
 import time
 
 import cv2
 import numpy as np
 import pytest
-from conftest import REPO
+from conftest import json_lines, run_predict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -83,7 +80,7 @@ SHAPES = st.one_of(
 )
 
 
-@fuzz(3500)
+@fuzz(4000)
 @given(hnp.arrays(DTYPES, SHAPES, elements=None))
 def test_preprocess_any_array(array):
     counted()
@@ -247,7 +244,7 @@ def test_any_file_is_read_or_refused_clearly(cnn, content):
         assert np.isfinite(result.probabilities).all()
 
 
-@fuzz(25)
+@fuzz(40)
 @given(st.lists(image_files(), min_size=1, max_size=40))
 def test_predict_command_answers_once_per_file(tmp_path_factory, contents):
     """The real command on a batch of fuzzed files: one JSON line per path, never a traceback,
@@ -259,15 +256,8 @@ def test_predict_command_answers_once_per_file(tmp_path_factory, contents):
         path.write_bytes(content)
         paths.append(str(path))
     FUZZ_CASES["count"] += len(paths)
-    done = subprocess.run(
-        [sys.executable, "-m", "model.predict", "--json", *paths],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "Traceback" not in done.stderr
-    results = [json.loads(line) for line in done.stdout.splitlines()]
+    done = run_predict("--json", *paths)
+    results = json_lines(done)
     assert [r["path"] for r in results] == paths
     failed = any("error" in r for r in results)
     assert done.returncode == (1 if failed else 0)

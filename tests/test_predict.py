@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import cv2
 import numpy as np
 import pytest
-from conftest import REPO
+from conftest import run_predict
 
 from benchmarks.digit_paths import draw_digit
 from benchmarks.drawings import STYLES, encode_png, render
-
-
-def predict(*args, cwd=REPO):
-    done = subprocess.run(
-        [sys.executable, "-m", "model.predict", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    return done
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +38,7 @@ def files(tmp_path_factory):
 
 def test_json_lines_in_input_order(files):
     order = ["white_on_black", "blank", "corrupt", "black_on_white", "jpeg", "black_on_transparent"]
-    done = predict("--json", *(files[k][0] for k in order))
+    done = run_predict("--json", *(files[k][0] for k in order))
     assert done.returncode == 1  # one file failed
     lines = done.stdout.splitlines()
     assert len(lines) == len(order)
@@ -73,7 +59,7 @@ def test_json_lines_in_input_order(files):
 
 
 def test_all_readable_gives_status_0_and_plain_lines(files):
-    done = predict(files["white_on_black"][0], files["blank"][0])
+    done = run_predict(files["white_on_black"][0], files["blank"][0])
     assert done.returncode == 0
     first, second = done.stdout.splitlines()
     assert first.startswith(f"{files['white_on_black'][0]}: 3 (")
@@ -81,19 +67,19 @@ def test_all_readable_gives_status_0_and_plain_lines(files):
 
 
 def test_missing_file_is_an_error_line(tmp_path, files):
-    done = predict("--json", tmp_path / "absent.png", files["jpeg"][0])
+    done = run_predict("--json", tmp_path / "absent.png", files["jpeg"][0])
     assert done.returncode == 1
     first, second = map(json.loads, done.stdout.splitlines())
     assert "no such file" in first["error"] and second["digit"] == 2
 
 
 def test_ann_model_is_selectable(files):
-    done = predict("--json", "--model", "ann", files["white_on_black"][0])
+    done = run_predict("--json", "--model", "ann", files["white_on_black"][0])
     assert done.returncode == 0 and json.loads(done.stdout)["digit"] == 3
 
 
 def test_missing_model_is_a_clear_error(tmp_path, files):
-    done = predict("--model-dir", tmp_path, files["jpeg"][0])
+    done = run_predict("--model-dir", tmp_path, files["jpeg"][0])
     assert done.returncode == 2
     assert "python train_model.py --model cnn" in done.stderr
 
@@ -110,7 +96,7 @@ def test_thousands_of_paths_in_one_call(tmp_path):
         link = tmp_path / f"{i:05d}.png"
         link.hardlink_to(sources[d])
         paths.append(link)
-    done = predict("--json", *paths)
+    done = run_predict("--json", *paths)
     assert done.returncode == 0
     results = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["path"] for r in results] == [str(p) for p in paths]

@@ -13,8 +13,11 @@ from model.preprocessing import preprocess_steps, scale_pixels
 from model.recognize import (
     BLOB,
     INK_MASS_RANGE,
+    SCATTERED,
     SEVERAL_DIGITS,
     TOO_MUCH_INK,
+    TOO_WIDE,
+    WIDEST,
     recognize,
     recognize_steps,
 )
@@ -45,7 +48,7 @@ def test_a_scribble_over_the_canvas_is_doubted(cnn, rng):
     canvas = render([points], 18, "white_on_black")
     result = recognize(canvas, cnn)
     assert result.unsure
-    assert TOO_MUCH_INK in result.doubts or BLOB in result.doubts
+    assert {TOO_MUCH_INK, BLOB, SCATTERED} & set(result.doubts)
 
 
 def test_a_filled_canvas_is_doubted(cnn):
@@ -55,11 +58,25 @@ def test_a_filled_canvas_is_doubted(cnn):
 
 
 def test_two_digits_side_by_side_are_doubted(cnn):
-    strokes = place(DIGIT_PATHS[1], height=0.6, left=0.1) + place(
-        DIGIT_PATHS[2], height=0.6, left=0.9
+    strokes = place(DIGIT_PATHS[1], height=0.5, left=0.0) + place(
+        DIGIT_PATHS[2], height=0.5, left=1.0
     )
     result = recognize(render(strokes, 16, "white_on_black"), cnn)
     assert SEVERAL_DIGITS in result.doubts
+
+
+def test_a_digit_lying_on_its_side_is_doubted(cnn):
+    lying = [stroke[:, ::-1] for stroke in place(DIGIT_PATHS[1], height=0.8)]  # swap x and y
+    result = recognize(render(lying, 16, "white_on_black"), cnn)
+    assert TOO_WIDE in result.doubts
+
+
+def test_widest_matches_mnist(mnist):
+    ratios = []
+    for image in mnist.x_train:
+        rows, cols = np.flatnonzero(image.any(1)), np.flatnonzero(image.any(0))
+        ratios.append((cols[-1] - cols[0] + 1) / (rows[-1] - rows[0] + 1))
+    assert np.percentile(ratios, 99.9) == pytest.approx(WIDEST, abs=0.05)
 
 
 def test_a_five_with_a_separate_top_bar_is_one_digit(cnn):
