@@ -1,14 +1,15 @@
 """The app's footprint: time from `streamlit run` to the first prediction, and the server's
-memory while 10 browser sessions draw.
+memory while 10 sessions draw.
 
     python -m benchmarks.app_footprint
     python -m benchmarks.app_footprint --sessions 10 --seconds 45
 
 First prediction: Chromium is started first; then the clock starts with `streamlit run
 app.py`; the page is requested as soon as the server answers, a digit is drawn, and the clock
-stops when its prediction shows. Then `--sessions` more sessions draw for `--seconds` (see
-benchmarks/load.py) while the server's resident memory (RSS) is sampled: the peak (the
-kernel's high-water mark, VmHWM) and the steady figure after the run are printed.
+stops when its prediction shows. Then `--sessions` sessions (websocket clients speaking the
+browser's protocol, see benchmarks/load.py) draw for `--seconds` while the server's resident
+memory (RSS) is sampled: the peak (the kernel's high-water mark, VmHWM) and the steady figure
+after the run are printed.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def main() -> int:
     finally:
         server.stop()
 
-    print(f"App footprint: streamlit run app.py, {args.sessions} browser sessions drawing")
+    print(f"App footprint: streamlit run app.py, {args.sessions} sessions drawing")
     print(f"machine: {describe()}")
     print(
         f"first prediction after streamlit run: median {statistics.median(starts):.2f} s "

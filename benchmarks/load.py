@@ -3,11 +3,14 @@
     python -m benchmarks.load                         # 20 sessions for 60 s
     python -m benchmarks.load --sessions 30 --seconds 120
 
-Each session is its own browser page, so its own Streamlit session. Session i draws digit i
-mod 10, then the next, ... (hand-made pen paths at a size and place of its own), waits for
-its answer, checks that the page shows the digit it drew, clears the canvas and repeats
-until the time is up. The server's resident memory is sampled throughout. A session that
-saw another session's answer would show a wrong digit: wrong answers count cross-talk too.
+Each session is its own websocket connection to the server, so its own Streamlit session,
+speaking the browser's protocol (benchmarks/ws_session.py). Session i draws digit i mod 10,
+then the next, ... (hand-made pen paths at a size and place of its own): stroke by stroke,
+the canvas PNG after each stroke goes to the server as the canvas component sends it, with a
+person's pause between strokes. After the last stroke it checks that the page shows the digit
+it drew, presses Clear, checks the prediction is gone, and repeats until the time is up. The
+server's resident memory is sampled throughout. A session that saw another session's answer
+would show a wrong digit: wrong answers count cross-talk too.
 """
 
 from __future__ import annotations
@@ -21,16 +24,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from benchmarks.browser import (
-    CANVAS,
-    Server,
-    async_chromium,
-    async_clear,
-    async_draw_and_wait,
-    async_settle,
-)
+from benchmarks.browser import Server
 from benchmarks.digit_paths import DIGIT_PATHS, place
+from benchmarks.drawings import encode_png, render
 from benchmarks.machine import describe
+from benchmarks.ws_session import WebsocketSession
+
+BRUSH = 18  # the app's default brush
+METRIC = "Prediction (CNN)"
 
 
 @dataclass
@@ -40,7 +41,8 @@ class LoadReport:
     answers: list[tuple[int, int, str | None]] = field(
         default_factory=list
     )  # session, drawn, shown
-    failures: list[str] = field(default_factory=list)  # exceptions in the drivers
+    strokes: int = 0  # messages answered, every stroke of every drawing and every Clear
+    failures: list[str] = field(default_factory=list)  # exceptions and wrong pages
     memory: list[tuple[float, float]] = field(default_factory=list)  # (seconds, RSS MB)
     warm_rss: float = 0.0  # once every session has had its first answer
     end_rss: float = 0.0  # after the last answer
@@ -53,8 +55,9 @@ class LoadReport:
         return [a for a in self.answers if a[2] != str(a[1])]
 
 
-def drawing_for(session: int, turn: int) -> tuple[int, list[np.ndarray]]:
-    """The digit and its strokes for a session's turn: each session its own size and place."""
+def drawing_for(session: int, turn: int) -> tuple[int, list[bytes]]:
+    """The digit for a session's turn and the canvas PNG after each of its strokes: each
+    session draws at a size and place of its own."""
     rng = np.random.default_rng([session, turn])
     digit = (session + turn) % 10
     strokes = place(
@@ -63,56 +66,62 @@ def drawing_for(session: int, turn: int) -> tuple[int, list[np.ndarray]]:
         left=float(rng.uniform()),
         top=float(rng.uniform()),
     )
-    return digit, strokes
+    pngs = [
+        encode_png(render(strokes[: i + 1], BRUSH, "black_on_white")) for i in range(len(strokes))
+    ]
+    return digit, pngs
 
 
-async def _session(browser, url, index, stop_at, report, first_answer, started):
-    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+async def _session(url, index, stop_at, pause, report, first_answer, started):
     try:
-        await page.goto(url, timeout=120_000)
-        await page.locator(CANVAS).first.wait_for(state="visible", timeout=120_000)
-        await async_settle(page)
-        turn = 0
-        while time.perf_counter() < stop_at or turn == 0:
-            digit, strokes = drawing_for(index, turn)
-            shown = (await async_draw_and_wait(page, strokes)).get("Prediction (CNN)")
-            if not report.answers:
-                report.first_prediction = time.perf_counter() - started
-            report.answers.append((index, digit, shown))
-            if turn == 0:
-                first_answer.set()
-            await async_clear(page)
-            turn += 1
+        async with WebsocketSession(url) as session:
+            await session.open()
+            turn = 0
+            while time.perf_counter() < stop_at or turn == 0:
+                digit, pngs = drawing_for(index, turn)
+                for png in pngs:
+                    await asyncio.sleep(pause)  # a person drawing the next stroke
+                    page = await session.draw(png)
+                    report.strokes += 1
+                shown = page.metrics.get(METRIC)
+                if not report.answers:
+                    report.first_prediction = time.perf_counter() - started
+                report.answers.append((index, digit, shown))
+                if page.exceptions:
+                    report.failures.append(f"session {index}: page error {page.exceptions}")
+                if turn == 0:
+                    first_answer.set()
+                await asyncio.sleep(pause)
+                cleared = await session.clear()
+                report.strokes += 1
+                if cleared.metrics:
+                    report.failures.append(f"session {index}: Clear left {cleared.metrics}")
+                turn += 1
     except Exception as error:  # reported, and fails the run
         report.failures.append(f"session {index}: {type(error).__name__}: {error}")
         first_answer.set()
-    finally:
-        await page.close()
 
 
-async def _drive(server: Server, sessions: int, seconds: float, report: LoadReport) -> None:
-    from playwright.async_api import async_playwright
+async def _drive(server: Server, sessions: int, seconds: float, pause: float, report) -> None:
+    stop_at = time.perf_counter() + seconds
+    firsts = [asyncio.Event() for _ in range(sessions)]
 
-    async with async_playwright() as playwright:
-        browser = await async_chromium(playwright)
-        stop_at = time.perf_counter() + seconds
-        firsts = [asyncio.Event() for _ in range(sessions)]
+    async def warm():
+        for event in firsts:
+            await event.wait()
+        await asyncio.sleep(2)
+        report.warm_rss = server.rss_mb()[0]
 
-        async def warm():
-            for event in firsts:
-                await event.wait()
-            await asyncio.sleep(2)
-            report.warm_rss = server.rss_mb()[0]
-
-        tasks = [
-            _session(browser, server.url, i, stop_at, report, firsts[i], server.started)
-            for i in range(sessions)
-        ]
-        await asyncio.gather(warm(), *tasks)
-        await browser.close()
+    tasks = [
+        _session(server.url, i, stop_at, pause, report, firsts[i], server.started)
+        for i in range(sessions)
+    ]
+    await asyncio.gather(warm(), *tasks)
 
 
-def run_load(sessions: int = 20, seconds: float = 60.0, server: Server | None = None) -> LoadReport:
+def run_load(
+    sessions: int = 20, seconds: float = 60.0, pause: float = 0.5, server: Server | None = None
+) -> LoadReport:
     """Start the app (unless given a running one), drive `sessions` drawing sessions."""
     own = server is None
     server = server or Server("app.py")
@@ -129,7 +138,7 @@ def run_load(sessions: int = 20, seconds: float = 60.0, server: Server | None = 
             server.wait_ready()
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        asyncio.run(_drive(server, sessions, seconds, report))
+        asyncio.run(_drive(server, sessions, seconds, pause, report))
         time.sleep(2)
         report.end_rss, report.peak_rss = server.rss_mb()
         done.set()
@@ -150,13 +159,13 @@ def print_report(report: LoadReport) -> None:
     per_session = np.bincount([a[0] for a in report.answers], minlength=report.sessions)
     print(
         f"{report.sessions} concurrent sessions drawing for {report.seconds:.0f} s "
-        "against one streamlit server, Chromium headless"
+        "against one streamlit server (websocket clients)"
     )
     print(f"machine: {describe()}")
     print(
-        f"answers: {len(report.answers)} ({per_session.min()}-{per_session.max()} per "
-        f"session); wrong: {len(report.wrong)}; driver failures: {len(report.failures)}; "
-        f"server log errors: {len(report.log_errors)}"
+        f"drawings answered: {len(report.answers)} ({per_session.min()}-{per_session.max()} "
+        f"per session), messages answered: {report.strokes}; wrong: {len(report.wrong)}; "
+        f"failures: {len(report.failures)}; server log errors: {len(report.log_errors)}"
     )
     print(
         f"server RSS: after warm-up {report.warm_rss:.0f} MB, after the run "
@@ -176,8 +185,9 @@ def main() -> int:
     )
     parser.add_argument("--sessions", type=int, default=20, help="concurrent sessions")
     parser.add_argument("--seconds", type=float, default=60, help="how long they draw")
+    parser.add_argument("--pause", type=float, default=0.5, help="seconds between strokes")
     args = parser.parse_args()
-    report = run_load(args.sessions, args.seconds)
+    report = run_load(args.sessions, args.seconds, args.pause)
     print_report(report)
     ok = not (report.wrong or report.failures or report.log_errors)
     return 0 if ok else 1

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.browser import chromium, draw_strokes, open_page, running, settle  # noqa: E402
+from benchmarks.browser import chromium, draw_and_wait, open_page, running, settle  # noqa: E402
 from benchmarks.digit_paths import DIGIT_PATHS, place  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent
@@ -33,8 +33,7 @@ def main() -> int:
                 device_scale_factor=1,
             )
             page = open_page(context, server.url, width, height)
-            draw_strokes(page, place(DIGIT_PATHS[4], height=0.75))
-            settle(page)
+            draw_and_wait(page, place(DIGIT_PATHS[4], height=0.75))
             page.get_by_text("How the drawing became the model's input").click()
             settle(page)
             page.screenshot(path=str(DOCS / name), full_page=True)

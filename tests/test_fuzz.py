@@ -80,7 +80,7 @@ SHAPES = st.one_of(
 )
 
 
-@fuzz(4000)
+@fuzz(4500)
 @given(hnp.arrays(DTYPES, SHAPES, elements=None))
 def test_preprocess_any_array(array):
     counted()
@@ -173,7 +173,7 @@ def drawings(draw):
     return rgba
 
 
-@fuzz(3000)
+@fuzz(3300)
 @given(drawings())
 def test_any_drawing_gives_a_valid_answer(cnn, image):
     counted()
@@ -230,7 +230,7 @@ def image_files(draw):
     return content
 
 
-@fuzz(3000)
+@fuzz(3300)
 @given(image_files())
 def test_any_file_is_read_or_refused_clearly(cnn, content):
     counted()

@@ -4,6 +4,7 @@ originals, and a damaged or missing model file gets a clear error."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -66,6 +67,7 @@ def test_metrics_record_the_figures():
 
 
 def test_litert_matches_keras(samples):
+    """The served export (int8 weights) gives the Keras model's answers."""
     import keras
 
     images, _ = samples
@@ -73,7 +75,8 @@ def test_litert_matches_keras(samples):
         original = keras.saving.load_model(MODEL_DIR / f"{name}.keras")  # safe_mode on
         expected = original(images[..., None], training=False).numpy()
         served = Classifier(model_path(name)).predict(images)
-        np.testing.assert_allclose(served, expected, atol=1e-4)
+        assert (served.argmax(1) == expected.argmax(1)).mean() >= 0.995
+        assert np.abs(served - expected).max() < 0.05
 
 
 def test_predicts_single_images_and_any_batch_size(cnn, samples):
@@ -123,3 +126,21 @@ def test_model_of_the_wrong_shape_is_refused(tmp_path):
     other.export(str(path), format="litert", verbose=False)
     with pytest.raises(ModelError, match="not a digit model"):
         Classifier(path)
+
+
+def test_no_code_runs_from_model_or_data_files():
+    """Models and arrays are loaded without executing anything from the file: LiteRT
+    flatbuffers, .npz with allow_pickle=False, Keras with safe mode left on."""
+    from conftest import REPO
+
+    sources = [p for p in REPO.rglob("*.py") if ".venv" not in p.parts]
+    this_file = Path(__file__).resolve()
+    offending = []
+    for path in sources:
+        if path.resolve() == this_file:
+            continue
+        text = path.read_text()
+        for needle in ("safe_mode=False", "allow_pickle=True", "import pickle", "pickle.load"):
+            if needle in text:
+                offending.append(f"{path.relative_to(REPO)}: {needle}")
+    assert not offending

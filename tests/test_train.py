@@ -64,7 +64,10 @@ def test_dry_run_writes_models_that_load_and_predict(small_mnist, tmp_path):
     assert set(metrics) == {"cnn", "ann"}
     assert metrics["cnn"]["epochs"] == 1 and metrics["cnn"]["train_images"] == 512
     assert "--dry-run" in metrics["cnn"]["command"]
-    assert metrics["cnn"]["litert"]["agreement_with_keras"] == 1.0
+    # The export is checked against Keras on the test images; int8 weights may flip a few
+    # answers of a one-epoch model that is unsure of many (the trained models: test_models).
+    for name in ("cnn", "ann"):
+        assert metrics[name]["litert"]["agreement_with_keras"] >= 0.95
     with np.load(tmp_path / "samples.npz") as samples:
         assert samples["images"].shape[1:] == (28, 28)
         assert len(samples["images"]) == len(samples["labels"]) > 0
@@ -117,3 +120,37 @@ def test_augmentation_keeps_digits_recognisable():
     assert (mass > 0.4 * image.sum()).all() and (mass < 2.5 * image.sum()).all()
     ys, xs = np.nonzero(out[..., 0].mean(0) > 0.05)
     assert 10 <= xs.mean() <= 18 and 10 <= ys.mean() <= 18  # still near the centre
+
+
+@pytest.mark.parametrize("label", [0, 1, 7])
+def test_conventions_add_a_stroke_and_keep_mnist_framing(mnist, label):
+    import cv2
+
+    from model.preprocessing import BOX_SIZE, CENTER, STROKE_WIDTH
+    from train_model import with_convention
+
+    rng = np.random.default_rng(0)
+    for image in mnist.x_train[mnist.y_train == label][:20]:
+        styled = with_convention(image, label, rng)
+        assert styled.shape == (28, 28)
+        assert styled.dtype == np.uint8
+        ink = styled > 96
+        rows_with_ink = np.flatnonzero(ink.any(1))
+        if label == 0:  # the slash crosses the empty middle of the oval
+            assert ink[12:16, 12:16].any()
+        elif label == 1:  # a foot: the bottom of the ink is wider than a stem
+            bottom = ink[rows_with_ink[-3] : rows_with_ink[-1] + 1]
+            assert np.ptp(np.flatnonzero(bottom.any(0))) >= 5
+        else:  # a bar: in the middle third a row of ink at least twice MNIST's pen width
+            top, height = rows_with_ink[0], np.ptp(rows_with_ink)
+            middle = ink[top + height // 3 : top + 2 * height // 3]
+            widest = max(np.ptp(np.flatnonzero(row)) + 1 if row.any() else 0 for row in middle)
+            assert widest >= 2 * STROKE_WIDTH
+        m = cv2.moments(styled.astype(np.float32))
+        assert abs(m["m10"] / m["m00"] - CENTER) < 0.5
+        assert abs(m["m01"] / m["m00"] - CENTER) < 0.5
+        rows, cols = np.flatnonzero(styled.any(1)), np.flatnonzero(styled.any(0))
+        assert max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 <= BOX_SIZE + 1
+        # Still one piece of ink: the added stroke crosses or touches the digit.
+        count, _ = cv2.connectedComponents((styled > 64).astype(np.uint8))
+        assert count - 1 <= 2
