@@ -10,23 +10,28 @@ test images with predictions, confusion matrix, mistakes). All logic lives in mo
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import altair as alt
 import cv2
 import numpy as np
-import pandas as pd
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from model.classifier import Classifier, ModelError, model_dir, model_path
 from model.explain import occlusion_saliency
 from model.imageio import ImageReadError, read_image
+from model.memory import keep_freed_memory
 from model.preprocessing import Preprocessed, preprocess_steps, scale_pixels
 from model.recognize import Recognition, recognize_steps
 from model.visualize import enlarge, preprocessing_steps, saliency_overlay
+
+if TYPE_CHECKING:
+    import altair as alt
 
 MODELS = {"cnn": "CNN", "ann": "ANN"}
 CANVAS_SIZE = 280
@@ -42,6 +47,27 @@ st.set_page_config(page_title="Digit Sketch", page_icon="✏️", layout="wide")
 
 
 # Cached resources: loaded once per process, shared by every session.
+
+
+@st.cache_resource(show_spinner=False)
+def tune_memory() -> bool:
+    """Once per process: reuse freed buffers instead of page-faulting new ones on every
+    stroke (model/memory.py)."""
+    return keep_freed_memory()
+
+
+@st.cache_resource(show_spinner=False)
+def warm_chart_imports() -> threading.Thread:
+    """Altair and pandas take most of a second to import and are first needed for the first
+    drawing's chart: import them in the background, while the page loads and the user
+    draws, not on the page's first run."""
+    thread = threading.Thread(
+        target=lambda: [importlib.import_module(name) for name in ("pandas", "altair")],
+        name="warm-chart-imports",
+        daemon=True,
+    )
+    thread.start()
+    return thread
 
 
 @st.cache_resource(show_spinner="Loading the model...")
@@ -96,6 +122,9 @@ def model_or_none(name: str) -> Classifier | None:
 
 def probability_chart(probabilities: np.ndarray) -> alt.Chart:
     """Bars for the ten digits, the most probable one highlighted."""
+    import altair as alt
+    import pandas as pd
+
     top = int(probabilities.argmax())
     data = pd.DataFrame(
         {"digit": [str(d) for d in range(10)], "probability": probabilities.astype(float)}
@@ -118,6 +147,9 @@ def probability_chart(probabilities: np.ndarray) -> alt.Chart:
 
 def confusion_chart(confusion: list[list[int]]) -> alt.LayerChart:
     """Heatmap of true digit (rows) against predicted digit (columns), counts written in."""
+    import altair as alt
+    import pandas as pd
+
     matrix = np.asarray(confusion)
     rows = [
         {
@@ -255,6 +287,38 @@ def show_results(image: np.ndarray, names: list[str], show_why: bool, prompt: st
         with column:
             show_answer(result, MODELS[model_name])
     show_model_input(first.steps, name, models[name], show_why)
+
+
+# The canvas' toolbar (undo, redo, ...) hides by fading out and sliding 1.6 rem down, where
+# its invisible box still covers the canvas' top edge: a stroke begun there, by a finger (no
+# hover on touch screens) or a quick mouse, would land on the toolbar and be lost. Keep the
+# toolbar where it shows, just above the canvas, and let only its buttons' card (not its
+# padding, which reaches over the canvas' edge) take the pointer. The canvas lives in a
+# shadow root, which the page's CSS cannot reach: the rule is added to each shadow root as
+# it is attached.
+CANVAS_TOOLBAR_FIX = """<script>
+(() => {
+  if (window.__toolbarFix) return;
+  window.__toolbarFix = true;
+  const css = ".dc-toolbar { top: -2.65rem !important; pointer-events: none; }"
+    + " .dc-toolbar-card { pointer-events: auto; }";
+  const fix = root => {
+    const style = document.createElement("style");
+    style.textContent = css;
+    root.appendChild(style);
+  };
+  const attach = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (options) {
+    const root = attach.call(this, options);
+    fix(root);
+    return root;
+  };
+  const walk = root => root.querySelectorAll("*").forEach(el => {
+    if (el.shadowRoot) { fix(el.shadowRoot); walk(el.shadowRoot); }
+  });
+  walk(document);
+})();
+</script>"""
 
 
 def clear_canvas() -> None:
@@ -411,6 +475,9 @@ def report_section(names: list[str]) -> None:
 
 # The page.
 
+tune_memory()
+warm_chart_imports()
+
 with st.sidebar:
     st.header("Settings")
     choice = st.segmented_control(
@@ -437,6 +504,8 @@ with st.sidebar:
         "a 20-pixel box, centred by their centre of mass in 28x28. Drawings are made exactly "
         "the same way here, which is why they are read right."
     )
+
+    st.html(CANVAS_TOOLBAR_FIX, unsafe_allow_javascript=True)
 
 st.title("✏️ Digit Sketch")
 st.caption("Draw a digit and see what a neural network trained on MNIST sees and thinks.")

@@ -4,8 +4,10 @@
     python -m benchmarks.latency --n 2000 --model ann
 
 The app receives each stroke's canvas as PNG bytes and runs `read_image` (decode) and
-`recognize` (preprocess, model, doubts). This times exactly those calls on UNIPEN pen-stroke
-digits drawn as the app's canvas draws them (black on white, 280x280, brush 12-26 px).
+`recognize` (preprocess, model, doubts), in a process whose malloc keeps freed buffers
+(`model.memory.keep_freed_memory`, as the app sets it). This times exactly those calls on
+UNIPEN pen-stroke digits drawn as the app's canvas draws them (black on white, 280x280,
+brush 12-26 px).
 In the same run it times the naive path: the same decode and preprocessing, then Keras'
 `model.predict` on each image, and prints the ratio.
 """
@@ -22,6 +24,7 @@ from benchmarks.drawings import PEN_DIGITS, drawings, encode_png, load_pen_digit
 from benchmarks.machine import describe
 from model.classifier import Classifier, model_dir, model_path
 from model.imageio import read_image
+from model.memory import keep_freed_memory
 from model.preprocessing import preprocess
 from model.recognize import recognize
 
@@ -59,6 +62,7 @@ def main() -> int:
     digits = load_pen_digits(PEN_DIGITS)[: args.n]
     pngs = [encode_png(rgba) for _, _, rgba in drawings(digits, style="black_on_white")]
     classifier = Classifier(model_path(args.model))
+    keep_freed_memory()  # as the app does at start
 
     def served(png: bytes) -> np.ndarray:
         return recognize(read_image(png), classifier).probabilities

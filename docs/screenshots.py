@@ -13,14 +13,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.browser import chromium, draw_and_wait, open_page, running, settle  # noqa: E402
+from benchmarks.browser import (  # noqa: E402
+    chromium,
+    draw_and_wait,
+    running,
+    settle,
+    wait_for_canvas,
+)
 from benchmarks.digit_paths import DIGIT_PATHS, place  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent
 SHOTS = [
     ("app-desktop.png", 1280, 1000, "light"),
     ("app-desktop-dark.png", 1280, 1000, "dark"),
-    ("app-phone.png", 390, 1500, "light"),
+    ("app-phone.png", 390, 2600, "light"),
 ]
 
 
@@ -32,10 +38,15 @@ def main() -> int:
                 color_scheme=theme,
                 device_scale_factor=1,
             )
-            page = open_page(context, server.url, width, height)
+            page = context.new_page()
+            page.goto(server.url)
+            wait_for_canvas(page)
             draw_and_wait(page, place(DIGIT_PATHS[4], height=0.75))
             page.get_by_text("How the drawing became the model's input").click()
             settle(page)
+            # The page scrolls inside Streamlit's own container: back to its top.
+            page.evaluate("document.querySelector('[data-testid=stMain]')?.scrollTo(0, 0)")
+            page.wait_for_timeout(300)
             page.screenshot(path=str(DOCS / name), full_page=True)
             context.close()
             print(f"wrote docs/{name}")

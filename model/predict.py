@@ -16,20 +16,60 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from model.classifier import MODEL_NAMES, Classifier, ModelError, model_dir, model_path
 from model.imageio import ImageReadError, read_image
+from model.memory import keep_freed_memory
 from model.preprocessing import Preprocessed, preprocess_steps
 from model.recognize import Recognition, recognize_steps
 
-# Files read and preprocessed together, then classified in one call. Small enough that a
-# batch of very large images stays within a few hundred MB.
+# Files classified together in one model call. Small enough that a batch of very large
+# images stays within a few hundred MB.
 BATCH = 64
+# From this many files on, batches go to worker processes, one per core, each with its own
+# copy of the model (reading and preprocessing are many small numpy/OpenCV calls: threads
+# would wait on Python's GIL). Fewer files are done here, without the workers' start-up.
+PARALLEL_FROM = 2 * BATCH
+
+
+def classify_paths(
+    paths: list[str], classifier: Classifier, workers: int | None = None
+) -> Iterator[dict]:
+    """One result dict per path, in order (see the module docstring for the keys).
+
+    Batches of BATCH files are read, preprocessed and classified by `workers` processes
+    (default: one per core, at most 8; none for fewer than PARALLEL_FROM files).
+    """
+    batches = [paths[start : start + BATCH] for start in range(0, len(paths), BATCH)]
+    workers = workers or min(8, _cores())
+    if workers < 2 or len(paths) < PARALLEL_FROM:
+        for batch in batches:
+            yield from _classify_batch(batch, classifier)
+        return
+    # "spawn": fresh workers that import only this module's needs; a fork of this process
+    # would copy the model runtime's threads mid-flight.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_load_worker_model, initargs=(classifier.path,)
+    ) as pool:
+        for results in pool.map(_classify_in_worker, batches):
+            yield from results
+
+
+def _classify_batch(paths: list[str], classifier: Classifier) -> list[dict]:
+    """Read, preprocess and classify some files at once: one result dict per path."""
+    prepared = [_prepare(path) for path in paths]
+    results = recognize_steps([steps for steps, _ in prepared], classifier)
+    return [
+        {"path": path, "error": error} if error else _as_dict(path, result)
+        for path, (_, error), result in zip(paths, prepared, results)
+    ]
 
 
 def _prepare(path: str) -> tuple[Preprocessed | None, str | None]:
@@ -42,24 +82,21 @@ def _prepare(path: str) -> tuple[Preprocessed | None, str | None]:
         return None, f"cannot process this image ({type(error).__name__}: {error})"
 
 
-def classify_paths(
-    paths: list[str], classifier: Classifier, workers: int | None = None
-) -> Iterator[dict]:
-    """One result dict per path, in order (see the module docstring for the keys).
+_worker_classifier: Classifier | None = None
 
-    Files are decoded and preprocessed by `workers` threads (default: one per CPU core;
-    Pillow's decoders and OpenCV release the GIL), and each batch is classified at once.
-    """
-    workers = workers or min(
-        8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    )
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for start in range(0, len(paths), BATCH):
-            chunk = paths[start : start + BATCH]
-            prepared = list(pool.map(_prepare, chunk))
-            results = recognize_steps([steps for steps, _ in prepared], classifier)
-            for path, (_, error), result in zip(chunk, prepared, results):
-                yield {"path": path, "error": error} if error else _as_dict(path, result)
+
+def _load_worker_model(path: Path) -> None:
+    global _worker_classifier
+    keep_freed_memory()
+    _worker_classifier = Classifier(path)
+
+
+def _classify_in_worker(paths: list[str]) -> list[dict]:
+    return _classify_batch(paths, _worker_classifier)
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _as_dict(path: str, result: Recognition) -> dict:
@@ -108,9 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     args = parser.parse_args(argv)
+    keep_freed_memory()
 
     try:
-        classifier = Classifier(model_path(args.model, args.model_dir), num_threads=2)
+        classifier = Classifier(model_path(args.model, args.model_dir))
     except ModelError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -22,6 +22,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+# Every image here is small (at most MAX_INPUT_SIDE): handing each OpenCV call to a thread
+# pool costs more than it saves, and competes with the app's and the command's own workers.
+cv2.setNumThreads(1)
+
 IMAGE_SIZE = 28  # MNIST images are 28x28
 BOX_SIZE = 20  # the digit's longest side, anti-aliased, in pixels
 CENTER = 14.0  # where MNIST puts the centre of mass, 0-indexed pixel coordinates (x and y)

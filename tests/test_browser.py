@@ -85,3 +85,13 @@ def test_each_digit_drawn_with_the_mouse_is_read_right_and_clear_empties(page, d
     assert predictions(page) == {}
     assert page.get_by_text("Draw a digit on the canvas").is_visible()
     assert canvas_is_blank(page)
+
+
+def test_stroke_begun_at_the_top_edge_is_drawn(page):
+    """The canvas' toolbar hides just above the canvas, never over its top edge, where its
+    invisible box would swallow a stroke begun there (a finger has no hover to move it)."""
+    top_right_line = np.array([[250.0, 2.0], [250.0, 190.0]])
+    shown = draw_and_wait(page, [top_right_line])
+    assert not canvas_is_blank(page)
+    assert "Prediction (CNN)" in shown
+    clear(page)
