@@ -87,6 +87,9 @@ def test_predicts_single_images_and_any_batch_size(cnn, samples):
     np.testing.assert_allclose(cnn.predict(images[:7]), whole[:7], atol=1e-5)
     np.testing.assert_allclose(cnn.predict(images, batch_size=64), whole, atol=1e-5)
     assert cnn.predict(images[:0]).shape == (0, 10)
+    # Five batch sizes so far (256, 44, 1, 7, 64): the interpreter for 256 was dropped and
+    # is made again.
+    np.testing.assert_allclose(cnn.predict(images), whole, atol=1e-5)
 
 
 def test_rejects_non_finite_input(cnn):
