@@ -25,8 +25,8 @@ from streamlit_drawable_canvas import st_canvas
 from model.classifier import Classifier, ModelError, model_dir, model_path
 from model.explain import occlusion_saliency
 from model.imageio import ImageReadError, read_image
-from model.memory import keep_freed_memory
 from model.preprocessing import Preprocessed, preprocess_steps, scale_pixels
+from model.process import keep_freed_memory
 from model.recognize import Recognition, recognize_steps
 from model.visualize import enlarge, preprocessing_steps, saliency_overlay
 
@@ -52,7 +52,7 @@ st.set_page_config(page_title="Digit Sketch", page_icon="✏️", layout="wide")
 @st.cache_resource(show_spinner=False)
 def tune_memory() -> bool:
     """Once per process: reuse freed buffers instead of page-faulting new ones on every
-    stroke (model/memory.py)."""
+    stroke (model/process.py)."""
     return keep_freed_memory()
 
 

@@ -29,6 +29,7 @@ import numpy as np
 from model.classifier import Classifier
 from model.data import MnistUnavailableError, load_mnist
 from model.preprocessing import IMAGE_SIZE, STROKE_WIDTH, preprocess_steps, scale_pixels
+from model.process import cpu_cores
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 SAMPLES_PER_CLASS = 30  # 300 gallery images
@@ -383,7 +384,7 @@ def run(name: str, data, config: TrainConfig, seed: int, out: Path, command: str
             "seed": seed,
             "data": data.source,
             "versions": versions(),
-            "machine": f"{platform.machine()}, {_cpu_count()} CPU cores, no GPU",
+            "machine": f"{platform.machine()}, {cpu_cores()} CPU cores, no GPU",
             "command": command,
             "keras_bytes": (out / f"{name}.keras").stat().st_size,
         }
@@ -417,12 +418,6 @@ def export_only(names, out: Path, data, all_metrics: dict, metrics_path: Path, c
             f"{litert['agreement_with_keras']:.4%}"
         )
     return 0
-
-
-def _cpu_count() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,7 @@
 
 The app receives each stroke's canvas as PNG bytes and runs `read_image` (decode) and
 `recognize` (preprocess, model, doubts), in a process whose malloc keeps freed buffers
-(`model.memory.keep_freed_memory`, as the app sets it). This times exactly those calls on
+(`model.process.keep_freed_memory`, as the app sets it). This times exactly those calls on
 UNIPEN pen-stroke digits drawn as the app's canvas draws them (black on white, 280x280,
 brush 12-26 px).
 In the same run it times the naive path: the same decode and preprocessing, then Keras'
@@ -24,8 +24,8 @@ from benchmarks.drawings import PEN_DIGITS, drawings, encode_png, load_pen_digit
 from benchmarks.machine import describe
 from model.classifier import Classifier, model_dir, model_path
 from model.imageio import read_image
-from model.memory import keep_freed_memory
 from model.preprocessing import preprocess
+from model.process import keep_freed_memory
 from model.recognize import recognize
 
 

@@ -91,9 +91,10 @@ def read_image(source: str | os.PathLike | bytes) -> np.ndarray:
 
 def _decode_plain_png(data: bytes) -> np.ndarray | None:
     """The fast path for what the drawing canvas sends: an 8-bit grey, RGB or RGBA PNG,
-    not interlaced, without EXIF. libspng decodes it straight into an array, and an opaque
-    one comes back grey. The size is checked from the header first. Anything else, or any
-    failure, returns None and goes through Pillow, which says what is wrong.
+    not interlaced, without EXIF, decoded straight into an array (`_decode_simple_png`, else
+    libspng), and an opaque one comes back grey. The size is checked from the header first.
+    Anything else, or any failure, returns None and goes through Pillow, which says what is
+    wrong.
     """
     if len(data) < 33 or not data.startswith(_PNG_SIGNATURE) or data[12:16] != b"IHDR":
         return None

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -25,8 +24,8 @@ from pathlib import Path
 
 from model.classifier import MODEL_NAMES, Classifier, ModelError, model_dir, model_path
 from model.imageio import ImageReadError, read_image
-from model.memory import keep_freed_memory
 from model.preprocessing import Preprocessed, preprocess_steps
+from model.process import cpu_cores, keep_freed_memory
 from model.recognize import Recognition, recognize_steps
 
 # Files classified together in one model call. Small enough that a batch of very large
@@ -47,7 +46,7 @@ def classify_paths(
     (default: one per core, at most 8; none for fewer than PARALLEL_FROM files).
     """
     batches = [paths[start : start + BATCH] for start in range(0, len(paths), BATCH)]
-    workers = workers or min(8, _cores())
+    workers = workers or min(8, cpu_cores())
     if workers < 2 or len(paths) < PARALLEL_FROM:
         for batch in batches:
             yield from _classify_batch(batch, classifier)
@@ -93,10 +92,6 @@ def _load_worker_model(path: Path) -> None:
 
 def _classify_in_worker(paths: list[str]) -> list[dict]:
     return _classify_batch(paths, _worker_classifier)
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _as_dict(path: str, result: Recognition) -> dict:

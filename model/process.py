@@ -1,4 +1,5 @@
-"""Process-wide memory setting for the processes that serve drawings (the app, the command).
+"""Process-wide facts and settings: the CPU cores this process may use, and the malloc
+setting for the processes that serve drawings (the app, the command).
 
 Every stroke allocates and frees a few buffers of about 300 KB: the decoded canvas and its
 working copies. By default glibc's malloc maps buffers that large fresh from the kernel and
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import sys
 
 # mallopt() parameters, from glibc's malloc.h.
@@ -19,6 +21,13 @@ _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 4 * 2**20  # buffers below this come from the heap, and are reused
 TRIM_THRESHOLD = 64 * 2**20  # free memory at the heap's top kept before returning it
+
+
+def cpu_cores() -> int:
+    """CPU cores this process may run on (its affinity where the OS tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def keep_freed_memory() -> bool:

@@ -1,11 +1,11 @@
-"""The serving processes' malloc setting (model/memory.py)."""
+"""The serving processes' malloc setting (model/process.py)."""
 
 from __future__ import annotations
 
 import platform
 import sys
 
-from model.memory import keep_freed_memory
+from model.process import keep_freed_memory
 
 
 def test_keep_freed_memory_applies_on_glibc_only():
