@@ -10,10 +10,12 @@ test images with predictions, confusion matrix, mistakes). All logic lives in mo
 
 from __future__ import annotations
 
-import importlib
+import base64
+import contextlib
+import html
 import json
 import logging
-import threading
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,11 +24,10 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from model.classifier import Classifier, ModelError, model_dir, model_path
+from model.classifier import Classifier, ModelError, model_dir, model_path, train_hint
 from model.explain import occlusion_saliency
 from model.imageio import ImageReadError, read_image
 from model.preprocessing import Preprocessed, preprocess_steps, scale_pixels
-from model.process import keep_freed_memory
 from model.recognize import Recognition, recognize_steps
 from model.visualize import enlarge, preprocessing_steps, saliency_overlay
 
@@ -47,27 +48,6 @@ st.set_page_config(page_title="Digit Sketch", page_icon="✏️", layout="wide")
 
 
 # Cached resources: loaded once per process, shared by every session.
-
-
-@st.cache_resource(show_spinner=False)
-def tune_memory() -> bool:
-    """Once per process: reuse freed buffers instead of page-faulting new ones on every
-    stroke (model/process.py)."""
-    return keep_freed_memory()
-
-
-@st.cache_resource(show_spinner=False)
-def warm_chart_imports() -> threading.Thread:
-    """Altair and pandas take most of a second to import and are first needed for the first
-    drawing's chart: import them in the background, while the page loads and the user
-    draws, not on the page's first run."""
-    thread = threading.Thread(
-        target=lambda: [importlib.import_module(name) for name in ("pandas", "altair")],
-        name="warm-chart-imports",
-        daemon=True,
-    )
-    thread.start()
-    return thread
 
 
 @st.cache_resource(show_spinner="Loading the model...")
@@ -120,29 +100,67 @@ def model_or_none(name: str) -> Classifier | None:
 # Helpers that build what the page shows.
 
 
-def probability_chart(probabilities: np.ndarray) -> alt.Chart:
-    """Bars for the ten digits, the most probable one highlighted."""
-    import altair as alt
-    import pandas as pd
+# What each stroke shows is plain HTML with its pictures inline: it appears with the answer,
+# with no chart library to draw it and no picture to fetch afterwards. Its style is put on the
+# page once (a style added with every answer would make the browser restyle the whole page).
+ANSWER_CSS = f"""<style>
+.ds-bars {{ display: flex; gap: 6px; height: 150px; align-items: flex-end;
+  margin: 1.2rem 0 1.8rem; }}
+.ds-bar {{ flex: 1; position: relative; height: 100%; display: flex; align-items: flex-end;
+  border-bottom: 1px solid rgba(128, 128, 128, 0.5); }}
+.ds-bar > div {{ width: 100%; min-height: 1px; border-radius: 3px 3px 0 0;
+  background: {REST}; }}
+.ds-bar.top > div {{ background: {TOP}; }}
+.ds-bar > span {{ position: absolute; bottom: -1.5rem; width: 100%; text-align: center;
+  font-size: 0.85rem; opacity: 0.75; }}
+.ds-bar > b {{ position: absolute; width: 100%; text-align: center; font-size: 0.75rem; }}
+.ds-pictures {{ display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }}
+.ds-pictures figure {{ margin: 0; }}
+.ds-pictures img {{ width: 100%; image-rendering: pixelated; border-radius: 0.25rem; }}
+.ds-pictures figcaption {{ font-size: 0.85rem; opacity: 0.7; text-align: center;
+  margin-top: 0.25rem; }}
+</style>"""
 
+
+def probability_bars(probabilities: np.ndarray) -> str:
+    """HTML bars for the ten digits' probabilities, the most probable one highlighted and
+    labelled; each bar's exact value in its tooltip.
+
+    Args:
+        probabilities: (10,) float summing to 1.
+    """
     top = int(probabilities.argmax())
-    data = pd.DataFrame(
-        {"digit": [str(d) for d in range(10)], "probability": probabilities.astype(float)}
-    )
-    return (
-        alt.Chart(data, height=180)
-        .mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3)
-        .encode(
-            x=alt.X("digit:N", sort=None, axis=alt.Axis(labelAngle=0, title=None)),
-            y=alt.Y(
-                "probability:Q",
-                scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%", title=None, tickCount=5),
-            ),
-            color=alt.condition(alt.datum.digit == str(top), alt.value(TOP), alt.value(REST)),
-            tooltip=[alt.Tooltip("digit:N"), alt.Tooltip("probability:Q", format=".2%")],
+    bars = []
+    for digit, p in enumerate(probabilities.astype(float)):
+        label = f'<b style="bottom: calc({p:.2%} + 2px)">{p:.0%}</b>' if digit == top else ""
+        bars.append(
+            f'<div class="ds-bar{" top" if digit == top else ""}" title="{digit}: {p:.2%}">'
+            f'{label}<div style="height: {p:.2%}"></div><span>{digit}</span></div>'
         )
+    ranked = np.argsort(-probabilities, kind="stable")[:3]
+    summary = ", ".join(f"{d}: {probabilities[d]:.0%}" for d in ranked)
+    return (
+        f'<div class="ds-bars" role="img" '
+        f'aria-label="Probability of each digit; highest {summary}">{"".join(bars)}</div>'
     )
+
+
+def pictures(figures: list[tuple[np.ndarray, str]]) -> str:
+    """HTML figures side by side, each an RGB uint8 image inline with its caption."""
+    cells = "".join(
+        f'<figure><img src="{data_uri(image)}" alt="{html.escape(caption)}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        for image, caption in figures
+    )
+    return f'<div class="ds-pictures">{cells}</div>'
+
+
+def data_uri(rgb: np.ndarray) -> str:
+    """(H, W, 3) uint8 RGB -> a PNG data URI."""
+    ok, png = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ValueError("the picture could not be encoded")
+    return "data:image/png;base64," + base64.b64encode(png.tobytes()).decode()
 
 
 def confusion_chart(confusion: list[list[int]]) -> alt.LayerChart:
@@ -202,23 +220,23 @@ def thumbnail(image: np.ndarray, side: int = CANVAS_SIZE) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
-def recognize_safely(image: np.ndarray, models: dict[str, Classifier]) -> dict | None:
-    """Preprocess the picture once and ask every model about it: {name: Recognition}.
-
-    Any failure is shown as a message instead of an error page, and gives None.
-    """
+@contextlib.contextmanager
+def shown_errors(what: str):
+    """Run a part of the page; a failure shows a short message there instead of an error
+    page, and the rest of the page goes on working."""
     try:
-        steps = preprocess_steps(image)
-        return {name: recognize_steps([steps], model)[0] for name, model in models.items()}
-    except ValueError as error:
-        st.error(f"This image cannot be read as a digit: {error}", icon=":material/error:")
-    except Exception:  # the page must keep working whatever arrives
-        log.exception("recognition failed")
-        st.error(
-            "Something went wrong reading this image. Clear it and try again.",
-            icon=":material/error:",
-        )
-    return None
+        yield
+    except ValueError as error:  # ImageReadError included: a message written for people
+        st.error(f"{what}: {error}", icon=":material/error:")
+    except Exception:
+        log.exception("%s failed", what)
+        st.error(f"{what} failed. Clear the drawing and try again.", icon=":material/error:")
+
+
+def recognize_all(image: np.ndarray, models: dict[str, Classifier]) -> dict[str, Recognition]:
+    """Preprocess the picture once and ask every model about it: {name: Recognition}."""
+    steps = preprocess_steps(image)
+    return {name: recognize_steps([steps], model)[0] for name, model in models.items()}
 
 
 # Page sections.
@@ -247,76 +265,86 @@ def show_answer(result: Recognition, label: str) -> None:
             delta_color="off",
             delta_arrow="off",
         )
-    st.altair_chart(probability_chart(result.probabilities), width="stretch")
+    st.html(probability_bars(result.probabilities))
 
 
 def show_model_input(steps: Preprocessed, name: str, model: Classifier, show_why: bool) -> None:
     """The 28x28 image the model saw, and which of its pixels drove the answer."""
-    left, right = st.columns(2)
-    left.image(
-        enlarge(steps.digit_28x28), caption="What the model sees: 28x28 pixels", width="stretch"
-    )
+    figures = [(enlarge(steps.digit_28x28), "What the model sees: 28x28 pixels")]
     if show_why:
-        saliency = occlusion_saliency(model, steps.digit_28x28)
-        right.image(
-            saliency_overlay(steps.digit_28x28, saliency),
-            caption=f"Why ({MODELS[name]}): orange ink supports the answer, blue argues against it",
-            width="stretch",
-        )
+        with shown_errors("Showing which pixels drove the answer"):
+            saliency = occlusion_saliency(model, steps.digit_28x28)
+            figures.append(
+                (
+                    saliency_overlay(steps.digit_28x28, saliency),
+                    f"Why ({MODELS[name]}): orange ink supports the answer, blue argues against it",
+                )
+            )
+    st.html(pictures(figures))
     steps_panel = st.expander(
         "How the drawing became the model's input", key="steps", on_change="rerun"
     )
     if steps_panel.open:
-        tiles = preprocessing_steps(steps)
-        steps_panel.image([t for t, _ in tiles], caption=[c for _, c in tiles], width=150)
+        with steps_panel, shown_errors("Showing the preprocessing steps"):
+            tiles = preprocessing_steps(steps)
+            st.image([t for t, _ in tiles], caption=[c for _, c in tiles], width=150)
 
 
 def show_results(image: np.ndarray, names: list[str], show_why: bool, prompt: str) -> None:
-    """The result panel for a picture: answer(s), probabilities, model input, saliency."""
+    """The result panel for a picture: answer(s), probabilities, model input, saliency.
+
+    Args:
+        image: (H, W) uint8 grey, from `read_image` (the canvas' PNG, an upload).
+    """
     models = {name: model_or_none(name) for name in names}
     models = {name: model for name, model in models.items() if model is not None}
-    results = recognize_safely(image, models) if models else None
-    if not results:
+    if not models:
         return
-    name, first = next(iter(results.items()))
-    if first.blank:
-        st.info(prompt, icon=":material/draw:")
-        return
-    columns = st.columns(len(results)) if len(results) > 1 else [st.container()]
-    for column, (model_name, result) in zip(columns, results.items()):
-        with column:
-            show_answer(result, MODELS[model_name])
-    show_model_input(first.steps, name, models[name], show_why)
+    with shown_errors("Reading this picture"):
+        results = recognize_all(image, models)
+        name, first = next(iter(results.items()))
+        if first.blank:
+            st.info(prompt, icon=":material/draw:")
+            return
+        columns = st.columns(len(results)) if len(results) > 1 else [st.container()]
+        for column, (model_name, result) in zip(columns, results.items()):
+            with column:
+                show_answer(result, MODELS[model_name])
+        show_model_input(first.steps, name, models[name], show_why)
 
 
-# The canvas' toolbar (undo, redo, ...) hides by fading out and sliding 1.6 rem down, where
-# its invisible box still covers the canvas' top edge: a stroke begun there, by a finger (no
-# hover on touch screens) or a quick mouse, would land on the toolbar and be lost. Keep the
-# toolbar where it shows, just above the canvas, and let only its buttons' card (not its
-# padding, which reaches over the canvas' edge) take the pointer. The canvas lives in a
-# shadow root, which the page's CSS cannot reach: the rule is added to each shadow root as
-# it is attached.
+# The canvas' toolbar (undo, redo, reset) only shows while a mouse hovers over the canvas:
+# a finger has no hover, and its invisible box, slid over the canvas' top edge, swallows
+# strokes begun there. This pins it, visible and with finger-sized buttons, just above the
+# canvas. The canvas draws inside a shadow root that the page's CSS cannot reach, so the rule
+# is adopted by the shadow root of each canvas element (keys "canvas-N") as it appears.
+# Written for the toolbar of streamlit-drawable-canvas CANVAS_VERSION (its .dc-toolbar and
+# .dc-icon-button classes); another version gets no fix rather than a wrong one.
+CANVAS_VERSION = "0.13.0"
 CANVAS_TOOLBAR_FIX = """<script>
 (() => {
-  if (window.__toolbarFix) return;
-  window.__toolbarFix = true;
-  const css = ".dc-toolbar { top: -2.65rem !important; pointer-events: none; }"
-    + " .dc-toolbar-card { pointer-events: auto; }";
-  const fix = root => {
-    const style = document.createElement("style");
-    style.textContent = css;
-    root.appendChild(style);
-  };
-  const attach = Element.prototype.attachShadow;
-  Element.prototype.attachShadow = function (options) {
-    const root = attach.call(this, options);
-    fix(root);
-    return root;
-  };
-  const walk = root => root.querySelectorAll("*").forEach(el => {
-    if (el.shadowRoot) { fix(el.shadowRoot); walk(el.shadowRoot); }
+  if (window.__canvasToolbarFix) return;
+  window.__canvasToolbarFix = true;
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(`
+    .dc-toolbar { opacity: 1 !important; top: -3rem !important; padding: 0;
+      pointer-events: none; }
+    .dc-toolbar-card { pointer-events: auto; }
+    .dc-icon-button { min-width: 2.25rem; min-height: 2.25rem; }
+    .dc-icon-button svg { width: 1.15rem; height: 1.15rem; }`);
+  const pin = () => document.querySelectorAll('[class*="st-key-canvas-"]').forEach(box => {
+    box.querySelectorAll("*").forEach(host => {
+      const root = host.shadowRoot;
+      if (root && !root.adoptedStyleSheets.includes(sheet)) {
+        root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+      }
+    });
   });
-  walk(document);
+  // A canvas' shadow root is attached just after its element appears, and a new canvas
+  // comes with every Clear: look again whenever the page changes.
+  new MutationObserver(() => requestAnimationFrame(pin))
+    .observe(document.body, {childList: true, subtree: true});
+  pin();
 })();
 </script>"""
 
@@ -331,8 +359,8 @@ def draw_section(names: list[str], brush: int, show_why: bool) -> None:
     """Canvas and live prediction. A fragment: a stroke reruns only this part of the page."""
     canvas_column, result_column = st.columns([5, 7], gap="large")
     with canvas_column:
-        # Above the canvas: room for the canvas' own toolbar, which floats over its top edge.
         st.caption("Draw one digit, 0-9, as large as you like.")
+        st.space("medium")  # room for the canvas' own toolbar, pinned above its top edge
         canvas = st_canvas(
             stroke_width=brush,
             stroke_color="#000000",
@@ -345,28 +373,20 @@ def draw_section(names: list[str], brush: int, show_why: bool) -> None:
             key=f"canvas-{st.session_state.get('canvas_version', 0)}",
         )
         st.button("Clear", on_click=clear_canvas, icon=":material/delete:")
-        st.caption("The toolbar over the canvas undoes and redoes strokes.")
+        st.caption("The buttons above the canvas undo and redo strokes.")
     with result_column:
-        png = canvas.image_bytes
-        if png is None:
-            st.info(
-                "Draw a digit on the canvas to see what the model thinks.", icon=":material/draw:"
-            )
-            return
-        try:
-            image = read_image(png)
-        except ImageReadError as error:
-            st.error(f"The drawing could not be read: {error}", icon=":material/error:")
-            return
-        show_results(
-            image,
-            names,
-            show_why,
-            prompt="Draw a digit on the canvas to see what the model thinks.",
-        )
+        prompt = "Draw a digit on the canvas to see what the model thinks."
+        with shown_errors("Reading the drawing"):
+            png = canvas.image_bytes
+            if png is None:
+                st.info(prompt, icon=":material/draw:")
+            else:
+                show_results(read_image(png), names, show_why, prompt)
 
 
+@st.fragment
 def upload_section(names: list[str], show_why: bool) -> None:
+    """A photo or scan through the same pipeline. A fragment: an upload reruns only this."""
     uploaded = st.file_uploader(
         "A photo or scan of one handwritten digit",
         type=UPLOAD_TYPES,
@@ -399,22 +419,64 @@ def upload_section(names: list[str], show_why: bool) -> None:
         )
 
 
+def history_chart(history: dict[str, list[float]]) -> alt.Chart:
+    """Accuracy and loss per epoch, on the training batches and on the validation set."""
+    import altair as alt
+    import pandas as pd
+
+    rows = [
+        {
+            "epoch": epoch,
+            "measure": "accuracy" if "accuracy" in key else "loss",
+            "on": "validation" if key.startswith("val_") else "training",
+            "value": value,
+        }
+        for key, values in history.items()
+        for epoch, value in enumerate(values, start=1)
+    ]
+    return (
+        alt.Chart(pd.DataFrame(rows), height=200)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y("value:Q", scale=alt.Scale(zero=False), title=None),
+            color=alt.Color("on:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=["epoch:Q", "on:N", alt.Tooltip("value:Q", format=".4f")],
+        )
+        .facet(column=alt.Column("measure:N", title=None))
+        .resolve_scale(y="independent")
+    )
+
+
+def accuracy_help(m: dict) -> str:
+    """The tooltip of a model's accuracy figure, from what metrics.json holds."""
+    parts = []
+    if "test_errors" in m and "test_images" in m:
+        parts.append(
+            f"{m['test_errors']} errors on the {m['test_images']:,} MNIST test images, "
+            "by the served (LiteRT) model"
+        )
+    if "keras_test_accuracy" in m.get("served", {}):
+        parts.append(
+            f"the Keras model it was exported from: {m['served']['keras_test_accuracy']:.2%}"
+        )
+    if "parameters" in m:
+        parts.append(f"{m['parameters']:,} parameters")
+    if "epochs" in m and "training_seconds" in m:
+        parts.append(f"{m['epochs']} epochs in {m['training_seconds'] / 60:.0f} min")
+    return "; ".join(parts) + "." if parts else "metrics.json has no details."
+
+
+@st.fragment
 def report_section(names: list[str]) -> None:
+    """How the served models do on MNIST. A fragment: its buttons rerun only this."""
     folder = model_dir()
     metrics = load_metrics(str(folder))
     columns = st.columns(len(MODELS))
     for column, (name, label) in zip(columns, MODELS.items()):
-        m = metrics.get(name)
-        if m is None:
-            column.metric(f"{label} test accuracy", "n/a", help="metrics.json has no entry")
-            continue
-        column.metric(
-            f"{label} test accuracy",
-            f"{m['test_accuracy']:.2%}",
-            help=f"{m['test_errors']} errors on the {m['test_images']:,} MNIST test images; "
-            f"{m['parameters']:,} parameters; {m['epochs']} epochs in "
-            f"{m['training_seconds'] / 60:.0f} min. Made by: {m['command']}",
-        )
+        m = metrics.get(name, {})
+        value = f"{m['test_accuracy']:.2%}" if "test_accuracy" in m else "n/a"
+        column.metric(f"{label} test accuracy", value, help=accuracy_help(m))
     name = names[0]
     if len(names) > 1:
         name = st.segmented_control(
@@ -426,17 +488,19 @@ def report_section(names: list[str]) -> None:
             key="report_model",
         )
     label = MODELS[name]
+    m = metrics.get(name, {})
 
     st.subheader(f"Sample MNIST test images, as the {label} reads them")
     samples = load_arrays(str(folder / "samples.npz"))
     probabilities = sample_predictions(str(model_path(name)), str(folder / "samples.npz"))
     if samples is None or probabilities is None:
-        st.warning("Sample images or the model are missing: run python train_model.py.")
+        st.warning(f"Sample images or the model are missing: {train_hint(name)}.")
     else:
         if st.button("Show other samples", icon=":material/shuffle:"):
             st.session_state.sample_seed = st.session_state.get("sample_seed", 0) + 1
+        shown = min(SAMPLES_SHOWN, len(samples["labels"]))
         rng = np.random.default_rng(st.session_state.get("sample_seed", 0))
-        pick = rng.choice(len(samples["labels"]), SAMPLES_SHOWN, replace=False)
+        pick = rng.choice(len(samples["labels"]), shown, replace=False)
         truth, predicted = samples["labels"][pick], probabilities[pick].argmax(1)
         st.image(
             [framed(samples["images"][i], t != p) for i, t, p in zip(pick, truth, predicted)],
@@ -446,20 +510,33 @@ def report_section(names: list[str]) -> None:
             width=84,
         )
         st.caption(
-            f"{int((truth == predicted).sum())} of {SAMPLES_SHOWN} right; "
+            f"{int((truth == predicted).sum())} of {shown} right; "
             "wrong ones are framed in red and marked ✗."
         )
 
-    m = metrics.get(name)
-    if m is not None:
+    if "history" in m:
+        st.subheader("Training progress")
+        st.caption(
+            "Accuracy and loss after each epoch: on the (distorted) training images, and on "
+            "MNIST's test images, which were only watched, never trained on."
+        )
+        st.altair_chart(history_chart(m["history"]))
+    elif m:
+        st.caption(
+            f"No training history was recorded for this {label}: it was trained before "
+            "train_model.py kept one. The next training run records it."
+        )
+
+    if "confusion_matrix" in m:
         st.subheader("Confusion matrix (MNIST test set)")
         st.caption("Rows: the true digit; columns: the model's answer. Mistakes are coloured.")
         st.altair_chart(confusion_chart(m["confusion_matrix"]), width="stretch")
 
     mistakes = load_arrays(str(folder / f"{name}_mistakes.npz"))
-    if mistakes is not None and len(mistakes["labels"]):
+    if mistakes is not None and len(mistakes.get("labels", [])):
         count = len(mistakes["labels"])
-        st.subheader(f"The {label}'s mistakes: {count} of 10,000 test images")
+        out_of = f" of {m['test_images']:,} test images" if "test_images" in m else ""
+        st.subheader(f"The {label}'s mistakes: {count}{out_of}")
         order = np.argsort(-mistakes["confidence"])[:SAMPLES_SHOWN]
         st.image(
             [framed(mistakes["images"][i], False) for i in order],
@@ -474,9 +551,6 @@ def report_section(names: list[str]) -> None:
 
 
 # The page.
-
-tune_memory()
-warm_chart_imports()
 
 with st.sidebar:
     st.header("Settings")
@@ -504,21 +578,19 @@ with st.sidebar:
         "a 20-pixel box, centred by their centre of mass in 28x28. Drawings are made exactly "
         "the same way here, which is why they are read right."
     )
-
-    st.html(CANVAS_TOOLBAR_FIX, unsafe_allow_javascript=True)
+    if version("streamlit-drawable-canvas") == CANVAS_VERSION:
+        st.html(CANVAS_TOOLBAR_FIX, unsafe_allow_javascript=True)
+    st.html(ANSWER_CSS)
 
 st.title("✏️ Digit Sketch")
 st.caption("Draw a digit and see what a neural network trained on MNIST sees and thinks.")
 
-draw_tab, upload_tab, report_tab = st.tabs(
-    ["Draw", "Upload a photo", "Model report"], key="page", on_change="rerun"
-)
-if draw_tab.open:
-    with draw_tab:
-        draw_section(names, brush, show_why)
-if upload_tab.open:
-    with upload_tab:
-        upload_section(names, show_why)
-if report_tab.open:
-    with report_tab:
-        report_section(names)
+# Every tab is rendered on every run, so that switching tabs happens in the browser alone:
+# the canvas, its drawing and the upload stay as they were.
+draw_tab, upload_tab, report_tab = st.tabs(["Draw", "Upload a photo", "Model report"])
+with draw_tab:
+    draw_section(names, brush, show_why)
+with upload_tab:
+    upload_section(names, show_why)
+with report_tab:
+    report_section(names)

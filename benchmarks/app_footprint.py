@@ -20,7 +20,9 @@ import statistics
 import sys
 import time
 
-from benchmarks.browser import (
+from benchmarks.load import print_report
+from benchmarks.machine import describe
+from harness.browser import (
     Server,
     chromium,
     draw_strokes,
@@ -28,9 +30,8 @@ from benchmarks.browser import (
     settle,
     wait_for_canvas,
 )
-from benchmarks.digit_paths import DIGIT_PATHS, place
-from benchmarks.load import print_report, run_load
-from benchmarks.machine import describe
+from harness.digit_paths import DIGIT_PATHS, place
+from harness.load import run_load
 
 
 def first_prediction(browser, server: Server) -> tuple[float, float]:

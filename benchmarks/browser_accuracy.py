@@ -16,9 +16,10 @@ import sys
 
 import numpy as np
 
-from benchmarks.browser import chromium, clear, draw_and_wait, open_page, running
-from benchmarks.drawings import PEN_DIGITS, load_pen_digits, pen_for, place_strokes
 from benchmarks.machine import describe
+from harness import PEN_DIGITS
+from harness.browser import chromium, clear, draw_and_wait, open_page, running
+from model.strokes import load_pen_digits, pen_for, place_strokes
 
 
 def main() -> int:

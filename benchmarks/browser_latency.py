@@ -1,11 +1,13 @@
-"""Stroke finished (mouse up) to prediction shown, in a real browser, against the floor.
+"""Stroke finished (mouse up) to the whole answer shown, in a real browser, against the floor.
 
     python -m benchmarks.browser_latency            # 20 single-stroke drawings on each page
 
 Two servers run side by side: the app, and benchmarks/bare_app.py, a page holding only the
 same canvas and a metric. Each single-stroke UNIPEN digit is drawn with the mouse on a freshly
-loaded page of each, alternately; the time from the mouseup event to the moment a metric
-appears in the page (a MutationObserver, in the page's own clock) is recorded. Prints the
+loaded page of each, alternately. Recorded, in the page's own clock: the time from the mouseup
+event to the moment the answer is on screen. On the bare page that is its metric; on the app
+it is the whole answer: the metric, the probability bars, and the 28x28 input and the
+saliency pictures loaded (checked on every change to the page and every image load). Prints the
 median for each page and their ratio.
 """
 
@@ -15,7 +17,9 @@ import argparse
 import statistics
 import sys
 
-from benchmarks.browser import (
+from benchmarks.machine import describe
+from harness import PEN_DIGITS
+from harness.browser import (
     CANVAS,
     chromium,
     draw_strokes,
@@ -23,28 +27,35 @@ from benchmarks.browser import (
     settle,
     wait_for_canvas,
 )
-from benchmarks.drawings import PEN_DIGITS, load_pen_digits, pen_for, place_strokes
-from benchmarks.machine import describe
+from model.strokes import load_pen_digits, pen_for, place_strokes
 
 INSTRUMENT = """() => {
   window.__latency = {up: null, shown: null};
   document.addEventListener('mouseup', () => {
     window.__latency.up = performance.now();
   }, {capture: true});
-  const seen = () => {
+  const loaded = alt => [...document.querySelectorAll(`img[alt^="${alt}"]`)].some(
+    image => image.complete && image.naturalWidth > 0);
+  const answered = () => {
     const value = document.querySelector('[data-testid=stMetricValue]');
-    if (window.__latency.up !== null && window.__latency.shown === null && value
-        && value.innerText.trim()) {
+    if (!value || !value.innerText.trim()) return false;
+    if (!document.querySelector('[data-testid=stTabs]')) return true;  // the bare page
+    return loaded('What the model sees') && loaded('Why')
+      && document.querySelector('.ds-bars') !== null;
+  };
+  const seen = () => {
+    if (window.__latency.up !== null && window.__latency.shown === null && answered()) {
       window.__latency.shown = performance.now();
     }
   };
   new MutationObserver(seen).observe(document.body,
-    {subtree: true, childList: true, characterData: true});
+    {subtree: true, childList: true, characterData: true, attributes: true});
+  document.addEventListener('load', seen, true);  // an image finished loading
 }"""
 
 
 def measure(page, url: str, strokes) -> float:
-    """Load `url` fresh, draw one stroke, return mouseup -> metric shown in ms."""
+    """Load `url` fresh, draw one stroke, return mouseup -> answer shown in ms."""
     page.goto(url)
     wait_for_canvas(page)
     settle(page, quiet_ms=300)
@@ -85,14 +96,18 @@ def main() -> int:
 
     app_median, bare_median = (statistics.median(times[k]) for k in ("app", "bare"))
     print(
-        f"Mouse up -> prediction shown, {args.n} single-stroke UNIPEN drawings per page, "
+        f"Mouse up -> answer shown, {args.n} single-stroke UNIPEN drawings per page, "
         "Chromium headless"
     )
     print(f"machine: {describe()}")
-    for name, label in [("app", "app.py"), ("bare", "bare page (canvas + metric)")]:
+    pages = [
+        ("app", "app.py (metric, bars, input, saliency)"),
+        ("bare", "bare page (canvas + metric)"),
+    ]
+    for name, label in pages:
         values = times[name]
         print(
-            f"  {label:<30} median {statistics.median(values):6.0f} ms   "
+            f"  {label:<40} median {statistics.median(values):6.0f} ms   "
             f"min {min(values):5.0f}  max {max(values):5.0f}"
         )
     print(f"ratio app / bare (medians): {app_median / bare_median:.2f}")

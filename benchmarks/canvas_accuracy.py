@@ -26,7 +26,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.drawings import PEN_DIGITS, STYLES, drawings, encode_png, load_pen_digits
+from harness import PEN_DIGITS
+from model.strokes import STYLES, drawings, encode_png, load_pen_digits
 
 REPO = Path(__file__).resolve().parents[1]
 

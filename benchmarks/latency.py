@@ -3,11 +3,11 @@
     python -m benchmarks.latency               # 1,000 real drawings, CNN
     python -m benchmarks.latency --n 2000 --model ann
 
-The app receives each stroke's canvas as PNG bytes and runs `read_image` (decode) and
-`recognize` (preprocess, model, doubts), in a process whose malloc keeps freed buffers
-(`model.process.keep_freed_memory`, as the app sets it). This times exactly those calls on
-UNIPEN pen-stroke digits drawn as the app's canvas draws them (black on white, 280x280,
-brush 12-26 px).
+The app receives each stroke's canvas as PNG bytes and runs `read_image` (decode),
+`recognize` (preprocess, model, doubts) and, as the page shows it by default,
+`occlusion_saliency` (one batch of erased copies through the model). This times exactly those
+calls on UNIPEN pen-stroke digits drawn as the app's canvas draws them (black on white,
+280x280, brush 12-26 px), with and without the saliency.
 In the same run it times the naive path: the same decode and preprocessing, then Keras'
 `model.predict` on each image, and prints the ratio.
 """
@@ -20,13 +20,14 @@ import time
 
 import numpy as np
 
-from benchmarks.drawings import PEN_DIGITS, drawings, encode_png, load_pen_digits
 from benchmarks.machine import describe
+from harness import PEN_DIGITS
 from model.classifier import Classifier, model_dir, model_path
+from model.explain import occlusion_saliency
 from model.imageio import read_image
 from model.preprocessing import preprocess
-from model.process import keep_freed_memory
 from model.recognize import recognize
+from model.strokes import drawings, encode_png, load_pen_digits
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:
@@ -62,12 +63,17 @@ def main() -> int:
     digits = load_pen_digits(PEN_DIGITS)[: args.n]
     pngs = [encode_png(rgba) for _, _, rgba in drawings(digits, style="black_on_white")]
     classifier = Classifier(model_path(args.model))
-    keep_freed_memory()  # as the app does at start
 
     def served(png: bytes) -> np.ndarray:
         return recognize(read_image(png), classifier).probabilities
 
+    def served_with_saliency(png: bytes) -> np.ndarray:
+        result = recognize(read_image(png), classifier)
+        occlusion_saliency(classifier, result.steps.digit_28x28)
+        return result.probabilities
+
     ours = time_each(served, pngs)
+    with_why = time_each(served_with_saliency, pngs)
 
     import keras  # only the naive path needs TensorFlow
 
@@ -83,13 +89,17 @@ def main() -> int:
     sample = pngs[:200]
     agree = np.mean([served(p).argmax() == naive(p).argmax() for p in sample])
 
-    ours_p, naive_p = percentiles(ours), percentiles(naive_times)
+    ours_p, why_p, naive_p = percentiles(ours), percentiles(with_why), percentiles(naive_times)
     print(f"Per-drawing server latency, {args.model}, {len(pngs)} UNIPEN drawings as canvas PNGs")
     print(f"machine: {describe()}")
     print(f"{'path':<44} {'p50':>8} {'p90':>8} {'p99':>8}  (ms)")
     print(
         f"{'served: read_image + recognize (LiteRT)':<44} "
         + " ".join(f"{ours_p[k]:8.3f}" for k in ("p50", "p90", "p99"))
+    )
+    print(
+        f"{'as the page: the same + saliency (default on)':<44} "
+        + " ".join(f"{why_p[k]:8.3f}" for k in ("p50", "p90", "p99"))
     )
     print(
         f"{'naive: same + keras model.predict per image':<44} "

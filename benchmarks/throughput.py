@@ -20,8 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.drawings import PEN_DIGITS, drawings, encode_png, load_pen_digits
 from benchmarks.machine import describe
+from harness import PEN_DIGITS
+from model.strokes import drawings, encode_png, load_pen_digits
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -22,7 +22,6 @@ MODEL_DIR_ENV = "DIGIT_MODEL_DIR"  # serve models from another folder instead
 MODEL_NAMES = ("cnn", "ann")
 _LITERT_MAGIC = b"TFL3"  # flatbuffer file identifier, bytes 4..8
 _MAX_MODEL_BYTES = 64 * 1024 * 1024
-_MAX_BATCH_SIZES = 4  # interpreters kept per model, one per batch size
 
 
 class ModelError(RuntimeError):
@@ -46,7 +45,7 @@ def train_hint(name: str) -> str:
 class Classifier:
     """A LiteRT digit model.
 
-    Thread-safe: its interpreters are used under a lock (a call takes well under a
+    Thread-safe: its interpreter is used under a lock (a call takes well under a
     millisecond, so concurrent sessions barely wait).
     """
 
@@ -91,12 +90,7 @@ class Classifier:
             raise ModelError(f"{path} expects {inputs['dtype']} input, not float32. {hint}")
         self._input = inputs["index"]
         self._output = outputs["index"]
-        self._content = content
-        self._num_threads = num_threads
-        # One interpreter per batch size in use (a drawing: 1; its saliency: one batch of
-        # erased copies): resizing an interpreter's input re-plans and re-allocates it, which
-        # costs far more than running it.
-        self._interpreters = {int(inputs["shape"][0]): self._interpreter}
+        self._batch_size = int(inputs["shape"][0])
         self._lock = threading.Lock()
 
     def predict(self, digits: np.ndarray, batch_size: int = 256) -> np.ndarray:
@@ -124,23 +118,10 @@ class Classifier:
 
     def _invoke(self, batch: np.ndarray) -> np.ndarray:
         with self._lock:
-            interpreter = self._interpreter_for(len(batch))
-            interpreter.set_tensor(self._input, np.ascontiguousarray(batch))
-            interpreter.invoke()
-            return interpreter.get_tensor(self._output)
-
-    def _interpreter_for(self, batch_size: int):
-        """The interpreter sized for `batch_size` images, made on first use; the least
-        recently made one is dropped beyond _MAX_BATCH_SIZES."""
-        interpreter = self._interpreters.get(batch_size)
-        if interpreter is None:
-            from ai_edge_litert.interpreter import Interpreter
-
-            if len(self._interpreters) >= _MAX_BATCH_SIZES:
-                self._interpreters.pop(next(iter(self._interpreters)))
-            interpreter = Interpreter(model_content=self._content, num_threads=self._num_threads)
-            shape = (batch_size, IMAGE_SIZE, IMAGE_SIZE, 1)
-            interpreter.resize_tensor_input(self._input, shape, strict=False)
-            interpreter.allocate_tensors()
-            self._interpreters[batch_size] = interpreter
-        return interpreter
+            if len(batch) != self._batch_size:  # re-plan the interpreter for this batch size
+                self._interpreter.resize_tensor_input(self._input, batch.shape, strict=False)
+                self._interpreter.allocate_tensors()
+                self._batch_size = len(batch)
+            self._interpreter.set_tensor(self._input, np.ascontiguousarray(batch))
+            self._interpreter.invoke()
+            return self._interpreter.get_tensor(self._output)

@@ -43,9 +43,12 @@ def occlusion_saliency(
     base = classifier.predict(digit_28x28)
     digit = int(base.argmax()) if digit is None else digit
     starts = range(0, IMAGE_SIZE - PATCH + 1, STRIDE)
-    # Every patch position, inked or not: a batch of always the same size runs on a model
-    # already planned for it (erasing a blank patch changes nothing, and touches no ink).
-    patches = [(y, x) for y in starts for x in starts]
+    # Only patches with ink: erasing a blank one changes nothing, and covers no ink pixel.
+    patches = [
+        (y, x) for y in starts for x in starts if digit_28x28[y : y + PATCH, x : x + PATCH].any()
+    ]
+    if not patches:
+        return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
     erased = np.repeat(digit_28x28[None], len(patches), axis=0)
     for i, (y, x) in enumerate(patches):
         erased[i, y : y + PATCH, x : x + PATCH] = 0.0

@@ -1,9 +1,15 @@
-"""Image files and bytes -> uint8 arrays that `preprocessing.preprocess` accepts.
+"""Image files and bytes -> one grey uint8 array that `preprocessing.preprocess` accepts.
 
-Every odd file people upload is either decoded correctly or refused with an ImageReadError
-whose message can be shown as is: too big (bytes or pixels, checked before decoding, so a
-decompression bomb never expands), truncated, not an image, animated (first frame used),
-16-bit, palette, CMYK, or a phone photo stored sideways (its EXIF rotation is applied).
+One decoding path, Pillow, for every format; one output type, (H, W) uint8 grey. Every odd
+file people upload is either decoded correctly or refused with an ImageReadError whose
+message can be shown as is: too big (bytes or pixels, checked from the header before
+decoding, so a decompression bomb never expands), truncated, not an image, animated (first
+frame used), 16-bit, palette, CMYK, transparent, or a phone photo stored sideways (its EXIF
+rotation is applied).
+
+Memory stays bounded whatever arrives: a JPEG is decoded by libjpeg at a reduced scale
+(1/2 to 1/8, so a 48-megapixel phone photo costs what a 3-megapixel one does), every other
+format is limited to MAX_PIXELS, and colour is turned into grey as early as possible.
 """
 
 from __future__ import annotations
@@ -15,30 +21,25 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
-try:
-    import pyspng  # libspng: the fastest PNG decoder with wheels for Python
-except ImportError:  # a platform without its wheel: OpenCV decodes instead
-    pyspng = None
-try:
-    from zlib_ng import zlib_ng  # inflates three times faster than zlib
-except ImportError:
-    zlib_ng = None
+from model.preprocessing import MAX_INPUT_SIDE, composite_on_paper
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # 20 MB: a generous phone photo
-MAX_PIXELS = 50_000_000  # 50 megapixels, checked from the header before decoding
-# Pillow's own bomb guard, set to the same figure: it raises past twice this. Between once and
-# twice it only warns, and read_image refuses those images itself right after reading the
-# header, so the warning says nothing new.
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# Formats decoded at full size: at most this many pixels (a 300 dpi scan of a whole page, a
+# 4K screenshot). Colour costs up to 4 bytes a pixel, and some decoders copy it once more.
+MAX_PIXELS = 12_000_000
+# JPEGs are decoded at reduced scale, so they may be larger: a 100-megapixel photo costs what
+# a 1-megapixel one does. WebP's decoder keeps two RGBA copies of the picture: fewer pixels.
+MAX_JPEG_PIXELS = 100_000_000
+FORMAT_PIXEL_LIMITS = {"JPEG": MAX_JPEG_PIXELS, "WEBP": 8_000_000}
+# What the preprocessing looks at: libjpeg's reduced decoding picks the smallest scale that
+# still gives at least this many pixels on the longest side.
+DECODED_SIDE = MAX_INPUT_SIDE
+# Pillow's own bomb guard, set to the largest figure: it raises past twice this. Between once
+# and twice it only warns; read_image refuses those images itself right after the header.
+Image.MAX_IMAGE_PIXELS = MAX_JPEG_PIXELS
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
-# OpenCV's decoder logs a warning for every damaged PNG; those are answered with a message of
-# our own (through Pillow), so only its errors are worth logging.
-cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_PNG_COLOURS = (0, 2, 6)  # grey, RGB, RGBA
 
 
 class ImageReadError(ValueError):
@@ -46,138 +47,107 @@ class ImageReadError(ValueError):
 
 
 def read_image(source: str | os.PathLike | bytes) -> np.ndarray:
-    """Decode an image file or its bytes.
+    """Decode an image file or its bytes into grey.
 
     Args:
         source: a path, or the file's bytes (PNG, JPEG, GIF, BMP, WebP, TIFF, ...).
     Returns:
-        uint8 array: (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA, upright. (An opaque
-        colour PNG may come back grey: preprocessing only needs the grey.)
+        (H, W) uint8 grey, upright. Transparent paper is composited onto whichever of black
+        or white contrasts with the ink, so ink on a transparent canvas keeps its contrast.
+        A large JPEG comes back reduced (longest side at least DECODED_SIDE).
     Raises:
         ImageReadError: with a message for people.
     """
     data = _read_bytes(source)
     if len(data) == 0:
         raise ImageReadError("the file is empty")
-    plain = _decode_plain_png(data)
-    if plain is not None:
-        return plain
     try:
         with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise ImageReadError(
-                    f"the image is {width}x{height} pixels; the limit is "
-                    f"{MAX_PIXELS // 1_000_000} megapixels"
-                )
-            if width == 0 or height == 0:
-                raise ImageReadError("the image has no pixels")
+            _check_size(image)
             image.seek(0)  # animated GIF/PNG/WebP: the first frame
+            if image.format == "JPEG":
+                # libjpeg decodes at 1/2, 1/4 or 1/8 scale directly, in grey: a fraction of
+                # the memory and time of a full decode.
+                scale = max(1, max(image.size) // DECODED_SIDE)
+                image.draft("L", (image.size[0] // scale, image.size[1] // scale))
             image.load()
-            image = ImageOps.exif_transpose(image)  # phone photos stored sideways
-            return _to_uint8(image)
+            orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+            gray = _to_gray(image)
     except ImageReadError:
         raise
     except UnidentifiedImageError:
         raise ImageReadError("this is not an image file Pillow can read") from None
     except Image.DecompressionBombError:
-        raise ImageReadError(
-            f"the image is larger than {MAX_PIXELS // 1_000_000} megapixels"
-        ) from None
+        raise ImageReadError(_too_many_pixels(MAX_JPEG_PIXELS)) from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as error:
         # Pillow reports truncated or corrupt data with any of these.
         raise ImageReadError(f"the image is damaged or truncated ({error})") from None
+    if orientation in _UPRIGHT:  # a phone photo stored sideways: turn the grey copy
+        gray = np.asarray(Image.fromarray(gray).transpose(_UPRIGHT[orientation]))
+    return gray
 
 
-def _decode_plain_png(data: bytes) -> np.ndarray | None:
-    """The fast path for what the drawing canvas sends: an 8-bit grey, RGB or RGBA PNG,
-    not interlaced, without EXIF, decoded straight into an array (`_decode_simple_png`, else
-    libspng), and an opaque one comes back grey. The size is checked from the header first.
-    Anything else, or any failure, returns None and goes through Pillow, which says what is
-    wrong.
-    """
-    if len(data) < 33 or not data.startswith(_PNG_SIGNATURE) or data[12:16] != b"IHDR":
-        return None
-    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    depth, colour, interlace = data[24], data[25], data[28]
-    if depth != 8 or colour not in _PNG_COLOURS or interlace or b"eXIf" in data:
-        return None
-    if not 0 < width * height <= MAX_PIXELS:
-        return None
-    image = _decode_simple_png(data, width, height, colour)
-    if image is None:
-        image = _decode_png(data)
-    if image is None or image.shape[:2] != (height, width) or image.dtype != np.uint8:
-        return None
-    if image.ndim == 2:
-        return image
-    if image.shape[2] == 4 and cv2.minMaxLoc(cv2.extractChannel(image, 3))[0] < 255:
-        return image
-    # Opaque (as the app's canvas is): grey is all that is needed, and a quarter of the data.
-    return cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY if image.shape[2] == 4 else cv2.COLOR_RGB2GRAY)
+# EXIF orientation -> the transposition that makes the picture upright (as ImageOps does).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
-def _decode_simple_png(data: bytes, width: int, height: int, colour: int) -> np.ndarray | None:
-    """Decode a PNG whose rows are all filtered with None, Sub or Up (OpenCV writes Sub),
-    vectorised: inflating is most of a PNG's decoding time, and zlib-ng does it three times
-    faster than the zlib inside the decoders. None for anything else (other filters, tRNS,
-    damage), which then goes to the full decoder.
-
-    Returns:
-        (height, width) grey, or (height, width, 3 or 4) RGB(A), uint8.
-    """
-    if zlib_ng is None:
-        return None
-    channels = {0: 1, 2: 3, 6: 4}[colour]
-    parts, position = [], 8
-    while position + 12 <= len(data):
-        length = int.from_bytes(data[position : position + 4], "big")
-        kind = data[position + 4 : position + 8]
-        if kind == b"IDAT":
-            parts.append(data[position + 8 : position + 8 + length])
-        elif kind == b"tRNS":
-            return None
-        elif kind == b"IEND":
-            break
-        position += 12 + length
-    stride = width * channels
-    try:
-        raw = zlib_ng.decompressobj().decompress(b"".join(parts), height * (stride + 1))
-    except zlib_ng.error:
-        return None
-    if len(raw) != height * (stride + 1):
-        return None
-    rows = np.frombuffer(raw, np.uint8).reshape(height, stride + 1)
-    filters, filtered = rows[:, 0], rows[:, 1:]
-    if filters.max() > 2:  # Average or Paeth: sequential along the row
-        return None
-    image = filtered.copy()
-    sub = filters == 1
-    if sub.any():  # each byte plus the same channel's byte to its left, wrapping at 256
-        pixels = filtered[sub].reshape(-1, width, channels)
-        image[sub] = np.cumsum(pixels, axis=1, dtype=np.uint8).reshape(-1, stride)
-    up_rows = np.flatnonzero(filters == 2)
-    if up_rows.size:  # each byte plus the byte above: runs of Up rows accumulate downwards
-        starts = up_rows[np.r_[True, np.diff(up_rows) > 1]]
-        ends = up_rows[np.r_[np.diff(up_rows) > 1, True]] + 1
-        for start, end in zip(starts, ends):
-            above = image[start - 1] if start > 0 else np.zeros(stride, np.uint8)
-            image[start:end] = np.cumsum(filtered[start:end], axis=0, dtype=np.uint8) + above
-    return image.reshape(height, width) if channels == 1 else image.reshape(height, width, channels)
+def _check_size(image: Image.Image) -> None:
+    """Refuse, from the header alone, an image too large to decode."""
+    width, height = image.size
+    if width == 0 or height == 0:
+        raise ImageReadError("the image has no pixels")
+    limit = FORMAT_PIXEL_LIMITS.get(image.format, MAX_PIXELS)
+    if width * height > limit:
+        raise ImageReadError(
+            f"the image is {width}x{height} pixels; " + _too_many_pixels(limit, image.format)
+        )
 
 
-def _decode_png(data: bytes) -> np.ndarray | None:
-    """PNG bytes -> RGB(A) or grey array with libspng (a third faster than libpng here),
-    else OpenCV; None when the data is damaged."""
-    if pyspng is not None:
-        try:
-            return pyspng.load(data)
-        except RuntimeError:
-            return None
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if image is None or image.ndim == 2:
-        return image
-    return cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA if image.shape[2] == 4 else cv2.COLOR_BGR2RGB)
+def _too_many_pixels(limit: int, kind: str | None = None) -> str:
+    what = f"{kind} images" if kind else "images"
+    return f"the limit for {what} is {limit // 1_000_000} megapixels"
+
+
+def _to_gray(image: Image.Image) -> np.ndarray:
+    """Any Pillow mode -> (H, W) uint8 grey, transparent paper composited."""
+    mode = image.mode
+    if mode == "L":
+        return np.asarray(image)
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        return _rescaled(image)
+    if mode in ("LA", "La", "PA", "RGBA", "RGBa") or "transparency" in image.info:
+        if mode not in ("LA", "RGBA"):
+            image = image.convert("RGBA")
+        alpha = np.asarray(image.getchannel("A"))
+        return composite_on_paper(np.asarray(image.convert("L")), alpha)
+    # 1, P, RGB, CMYK, YCbCr, LAB, HSV, ...: Pillow knows how to make grey of them.
+    return np.asarray(image.convert("L"))
+
+
+def _rescaled(image: Image.Image) -> np.ndarray:
+    """16-bit, 32-bit integer or float grey -> 0..255, without float copies of the image."""
+    values = np.asarray(image)
+    values = values.astype(values.dtype.newbyteorder("="), copy=False)  # I;16B is big-endian
+    if values.dtype.kind == "f":
+        values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+    low, peak = cv2.minMaxLoc(values)[:2]
+    if image.mode.startswith("I;16") or (image.mode == "I" and peak > 255):
+        top = max(65535.0, peak)
+    elif image.mode == "F" and peak <= 1.0:
+        top = 1.0
+    else:
+        top = 255.0
+    low = min(0.0, low)
+    scale = 255.0 / (top - low)
+    return cv2.convertScaleAbs(values, alpha=scale, beta=-low * scale)
 
 
 def _read_bytes(source: str | os.PathLike | bytes) -> bytes:
@@ -202,26 +172,3 @@ def _read_bytes(source: str | os.PathLike | bytes) -> bytes:
 
 def _too_big(size: int) -> str:
     return f"the file is {size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB"
-
-
-def _to_uint8(image: Image.Image) -> np.ndarray:
-    """Any Pillow mode -> uint8 grey, RGB or RGBA."""
-    mode = image.mode
-    if mode in ("L", "RGB", "RGBA"):
-        return np.asarray(image)
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        # 16-bit, 32-bit integer or float grey: rescale to 0..255.
-        values = np.asarray(image, dtype=np.float64)
-        values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
-        if mode.startswith("I;16") or (mode == "I" and values.max(initial=0) > 255):
-            top = 65535.0 if values.max(initial=0) <= 65535 else values.max()
-        elif mode == "F" and values.max(initial=0) <= 1.0:
-            top = 1.0
-        else:
-            top = 255.0
-        values = np.clip(values - min(0.0, values.min(initial=0)), 0, top)
-        return (values * (255.0 / top) + 0.5).astype(np.uint8)
-    if mode in ("P", "PA", "LA", "RGBa", "La") or "transparency" in image.info:
-        return np.asarray(image.convert("RGBA"))
-    # 1, CMYK, YCbCr, LAB, HSV, ...: Pillow knows how to make RGB of them.
-    return np.asarray(image.convert("RGB"))

@@ -6,6 +6,8 @@ softmax probabilities.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 from keras import layers
 
@@ -56,3 +58,22 @@ def build_ann(dropout: float = 0.2) -> keras.Model:
 
 
 BUILDERS = {"cnn": build_cnn, "ann": build_ann}
+
+
+class UnsafeModelError(ValueError):
+    """A .keras file that is not a plain saved model: it would run code when loaded."""
+
+
+def load_keras_model(path) -> keras.Model:
+    """Load a saved .keras model with Keras' safe mode on: a file holding code (a Lambda layer,
+    a custom object) is refused, never run.
+
+    Raises:
+        OSError: the file is missing. UnsafeModelError: it holds code or is not a model.
+    """
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path} not found: train it first (python train_model.py)")
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except (ValueError, TypeError) as error:
+        raise UnsafeModelError(f"refusing to load {path}: {error}") from None

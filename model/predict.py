@@ -1,32 +1,38 @@
-"""Classify image files of handwritten digits from the command line.
+"""Read handwritten digits and numbers in image files from the command line.
 
-    python -m model.predict digit.png photo.jpg
+    python -m model.predict digit.png number.png photo.jpg
     python -m model.predict --json --model ann drawings/*.png
 
-One line per path, in the order given. With --json, one JSON object per line:
-    {"path": "a.png", "digit": 7, "confidence": 0.998, "probabilities": [10 floats],
-     "unsure": false, "doubts": []}
-A picture with no ink gives "digit": null. A file that cannot be read gives
-{"path": ..., "error": "..."}; the other files are still classified, and the exit status is 1.
-The model is loaded once and the images are classified in batches, so thousands of paths in
-one call are fine.
+One line per path, in the order given: "digit.png: 7 (99.8%)", "number.png: 2025 (digits
+98.1% 99.9% 97.0% 99.5%)". With --json, one JSON object per line:
+    {"path": "a.png", "number": "7", "digit": 7, "confidence": 0.998,
+     "probabilities": [10 floats], "unsure": false, "doubts": [],
+     "digits": [{"digit": 7, "confidence": 0.998, "box": [x, y, w, h], "unsure": false}]}
+"number" is the digits read left to right; "digits" gives each one, its box in the picture's
+pixels. "digit", "confidence" and "probabilities" are the single digit's, and null when the
+picture holds several. A picture with no ink gives "number": null and "digit": null. A file
+that cannot be read gives {"path": ..., "error": "..."}; the other files are still read, and
+the exit status is 1. The model is loaded once, so thousands of paths in one call are fine.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
+import os
 import sys
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from model.classifier import MODEL_NAMES, Classifier, ModelError, model_dir, model_path
 from model.imageio import ImageReadError, read_image
-from model.preprocessing import Preprocessed, preprocess_steps
-from model.process import cpu_cores, keep_freed_memory
-from model.recognize import Recognition, recognize_steps
+from model.process import cpu_cores
+from model.recognize import Reading, read
 
 # Files classified together in one model call. Small enough that a batch of very large
 # images stays within a few hundred MB.
@@ -51,34 +57,89 @@ def classify_paths(
         for batch in batches:
             yield from _classify_batch(batch, classifier)
         return
+    yield from _classify_in_workers(batches, classifier.path, workers)
+
+
+def _classify_in_workers(
+    batches: list[list[str]], model: Path, workers: int, task=None
+) -> Iterator[dict]:
+    """Batches classified by worker processes; results in order.
+
+    At most two batches per worker are in flight, so a reader that stops early (`| head`)
+    stops the work too. A worker that dies (out of memory, a crash in a decoder) breaks the
+    pool: the files that were in flight are then read one at a time, each file that kills a
+    worker again gets an error line, and a new pool takes the rest.
+
+    Args:
+        task: what a worker runs on a batch (tests replace it); default `_classify_in_worker`.
+    """
+    task = task or _classify_in_worker
+    queue = deque(batches)
+    while queue:
+        in_flight = deque()
+        with _closing_pool(workers, model) as pool:
+            while queue or in_flight:
+                while queue and len(in_flight) < 2 * workers:
+                    batch = queue.popleft()
+                    in_flight.append((batch, pool.submit(task, batch)))
+                try:
+                    results = in_flight[0][1].result()
+                except BrokenProcessPool:
+                    break
+                in_flight.popleft()
+                yield from results
+        suspects = [path for batch, _ in in_flight for path in batch]
+        yield from _classify_one_at_a_time(suspects, model, task)
+
+
+def _classify_one_at_a_time(paths: list[str], model: Path, task) -> Iterator[dict]:
+    """Each file alone in a worker; a file whose worker dies gets an error line."""
+    pool = None
+    try:
+        for path in paths:
+            pool = pool or _start_pool(1, model)
+            try:
+                yield from pool.submit(task, [path]).result()
+            except BrokenProcessPool:
+                pool.shutdown(wait=True)
+                pool = None
+                yield {"path": path, "error": "reading this file stopped its worker process"}
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_pool(workers: int, model: Path) -> ProcessPoolExecutor:
     # "spawn": fresh workers that import only this module's needs; a fork of this process
     # would copy the model runtime's threads mid-flight.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_load_worker_model, initargs=(classifier.path,)
-    ) as pool:
-        for results in pool.map(_classify_in_worker, batches):
-            yield from results
+    return ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_load_worker_model, initargs=(model,)
+    )
+
+
+@contextlib.contextmanager
+def _closing_pool(workers: int, model: Path) -> Iterator[ProcessPoolExecutor]:
+    """A pool that, when left early, drops the batches not yet started."""
+    pool = _start_pool(workers, model)
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _classify_batch(paths: list[str], classifier: Classifier) -> list[dict]:
-    """Read, preprocess and classify some files at once: one result dict per path."""
-    prepared = [_prepare(path) for path in paths]
-    results = recognize_steps([steps for steps, _ in prepared], classifier)
-    return [
-        {"path": path, "error": error} if error else _as_dict(path, result)
-        for path, (_, error), result in zip(paths, prepared, results)
-    ]
+    """Read some files: one result dict per path."""
+    return [_read_file(path, classifier) for path in paths]
 
 
-def _prepare(path: str) -> tuple[Preprocessed | None, str | None]:
-    """Read and preprocess one file: (steps or None when blank, error message or None)."""
+def _read_file(path: str, classifier: Classifier) -> dict:
     try:
-        return preprocess_steps(read_image(path)), None
+        return _as_dict(path, read(read_image(path), classifier))
     except (ImageReadError, ValueError) as error:
-        return None, str(error)
+        return {"path": path, "error": str(error)}
     except Exception as error:  # never a traceback for one bad file
-        return None, f"cannot process this image ({type(error).__name__}: {error})"
+        return {"path": path, "error": f"cannot read this image ({type(error).__name__}: {error})"}
 
 
 _worker_classifier: Classifier | None = None
@@ -86,7 +147,6 @@ _worker_classifier: Classifier | None = None
 
 def _load_worker_model(path: Path) -> None:
     global _worker_classifier
-    keep_freed_memory()
     _worker_classifier = Classifier(path)
 
 
@@ -94,23 +154,46 @@ def _classify_in_worker(paths: list[str]) -> list[dict]:
     return _classify_batch(paths, _worker_classifier)
 
 
-def _as_dict(path: str, result: Recognition) -> dict:
-    if result.blank:
+def _as_dict(path: str, reading: Reading) -> dict:
+    if reading.blank:
         return {
             "path": path,
+            "number": None,
             "digit": None,
             "confidence": None,
             "probabilities": None,
             "unsure": False,
             "doubts": ["no ink"],
+            "digits": [],
         }
+    single = reading.digits[0] if len(reading.digits) == 1 else None
+    if single is not None:
+        doubts = list(single.doubts)
+    else:
+        doubts = [
+            f"digit {position}: {doubt}"
+            for position, digit in enumerate(reading.digits, start=1)
+            for doubt in digit.doubts
+        ]
     return {
         "path": path,
-        "digit": result.digit,
-        "confidence": round(result.confidence, 6),
-        "probabilities": [round(float(p), 6) for p in result.probabilities],
-        "unsure": result.unsure,
-        "doubts": list(result.doubts),
+        "number": reading.number,
+        "digit": None if single is None else single.digit,
+        "confidence": None if single is None else round(single.confidence, 6),
+        "probabilities": None
+        if single is None
+        else [round(float(p), 6) for p in single.probabilities],
+        "unsure": reading.unsure,
+        "doubts": doubts,
+        "digits": [
+            {
+                "digit": digit.digit,
+                "confidence": round(digit.confidence, 6),
+                "box": list(box),
+                "unsure": digit.unsure,
+            }
+            for digit, box in zip(reading.digits, reading.boxes)
+        ],
     }
 
 
@@ -118,9 +201,13 @@ def format_line(result: dict) -> str:
     """The plain-text line for one result."""
     if "error" in result:
         return f"{result['path']}: error: {result['error']}"
-    if result["digit"] is None:
+    if result["number"] is None:
         return f"{result['path']}: no digit (blank)"
-    line = f"{result['path']}: {result['digit']} ({result['confidence']:.1%})"
+    if result["digit"] is not None:
+        line = f"{result['path']}: {result['digit']} ({result['confidence']:.1%})"
+    else:
+        sure = " ".join(f"{d['confidence']:.1%}" for d in result["digits"])
+        line = f"{result['path']}: {result['number']} (digits {sure})"
     return line + (f"  unsure: {'; '.join(result['doubts'])}" if result["unsure"] else "")
 
 
@@ -140,7 +227,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     args = parser.parse_args(argv)
-    keep_freed_memory()
 
     try:
         classifier = Classifier(model_path(args.model, args.model_dir))
@@ -149,11 +235,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     failed = False
-    out = sys.stdout
-    for result in classify_paths(args.images, classifier):
-        failed |= "error" in result
-        out.write((json.dumps(result) if args.json else format_line(result)) + "\n")
-    out.flush()
+    results = classify_paths(args.images, classifier)
+    try:
+        for result in results:
+            failed |= "error" in result
+            sys.stdout.write((json.dumps(result) if args.json else format_line(result)) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader has gone (`| head`): stop the work, and say nothing more.
+        results.close()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 1 if failed else 0
 
 

@@ -114,35 +114,80 @@ def preprocess(image: np.ndarray) -> np.ndarray | None:
 
 def preprocess_steps(image: np.ndarray) -> Preprocessed | None:
     """`preprocess`, keeping every intermediate step. Same arguments, errors and None."""
+    found = find_ink(image)
+    return None if found is None else digit_steps(found)
+
+
+@dataclass(frozen=True)
+class Ink:
+    """The ink of a picture, separated from its paper.
+
+    Attributes:
+        ink: (H, W) uint8 ink intensity (paper 0, ink up to 255), the picture shrunk to at
+            most MAX_INPUT_SIDE.
+        mask: (H, W) bool, the pixels counted as ink (specks removed).
+        mark_boxes: (N, 4) int (x, y, width, height) of each separate mark, largest first.
+        threshold: the ink level (0..254) above which a pixel is ink.
+        input_scale: input pixels per `ink` pixel (1.0 unless the picture was shrunk).
+    """
+
+    ink: np.ndarray
+    mask: np.ndarray
+    mark_boxes: np.ndarray
+    threshold: int
+    input_scale: float
+
+
+def find_ink(image: np.ndarray) -> Ink | None:
+    """The ink of a picture (see `preprocess` for `image`), or None when it has none."""
     ink = ink_intensity(image)
     found = find_marks(ink)
     if found is None:
         return None
     mask, mark_boxes, threshold = found
-    x0, y0 = mark_boxes[:, 0].min(), mark_boxes[:, 1].min()
-    x1 = (mark_boxes[:, 0] + mark_boxes[:, 2]).max()
-    y1 = (mark_boxes[:, 1] + mark_boxes[:, 3]).max()
-    bbox = (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
+    return Ink(ink, mask, mark_boxes, threshold, max(image.shape[:2]) / max(ink.shape))
+
+
+def digit_steps(
+    found: Ink,
+    mask: np.ndarray | None = None,
+    mark_boxes: np.ndarray | None = None,
+    pen_width: float | None = None,
+) -> Preprocessed:
+    """One digit's ink -> every step to its 28x28 model input.
+
+    Args:
+        found: the picture's ink.
+        mask: (H, W) bool, this digit's ink; default: all the picture's ink.
+        mark_boxes: (M, 4) int boxes of this digit's marks; default: all the picture's.
+        pen_width: the pen width in `found.ink` pixels, as measured across a whole number;
+            default: measured on this digit alone.
+    """
+    ink, threshold = found.ink, found.threshold
+    mask = found.mask if mask is None else mask
+    mark_boxes = found.mark_boxes if mark_boxes is None else mark_boxes
+    x0, y0, width, height = cv2.boundingRect(mask.view(np.uint8))
+    x1, y1 = x0 + width, y0 + height
 
     # Crop to the ink at full resolution, then resample the crop to the working size.
     crop = np.where(mask[y0:y1, x0:x1], ink[y0:y1, x0:x1], np.uint8(0))
-    scale = WORK_SIDE / max(bbox[2], bbox[3])
+    scale = WORK_SIDE / max(width, height)
     work = _resize(crop, scale)
     work_mask = work > threshold
     if not work_mask.any():  # a sliver thinner than a pixel once shrunk
         work_mask = work >= max(1, int(work.max()) // 2)
     inside = distance_to_paper(work_mask)
-    width = stroke_width(work_mask, inside)
+    pen = stroke_width(work_mask, inside) if pen_width is None else pen_width * scale
 
-    glyph = fit_box(normalise_stroke(work_mask, width, inside))
+    glyph = fit_box(normalise_stroke(work_mask, pen, inside))
     digit_uint8 = center_by_mass(glyph)
     return Preprocessed(
         ink=ink,
         mask=mask,
-        bbox=bbox,
+        bbox=(x0, y0, width, height),
         marks=len(mark_boxes),
         mark_boxes=mark_boxes,
-        stroke_width=width / scale,
+        stroke_width=pen / scale,
         glyph=glyph,
         digit_uint8=digit_uint8,
         digit_28x28=scale_pixels(digit_uint8),
@@ -375,19 +420,32 @@ def _to_gray(image: np.ndarray) -> np.ndarray:
     if image.shape[2] == 3:
         return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     gray = cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY)  # ignores alpha
-    alpha = cv2.extractChannel(image, 3)
-    if cv2.minMaxLoc(alpha)[0] == 255:  # opaque: an RGB image in an RGBA container
+    return composite_on_paper(gray, cv2.extractChannel(image, 3))
+
+
+def composite_on_paper(gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Grey ink with an alpha channel -> grey on opaque paper.
+
+    The paper is whichever of white or black contrasts with the ink: the ink's mean grey,
+    weighted by how opaque each pixel is (on a sample of about a megapixel), says whether the
+    ink is dark or light. All in uint8: a large transparent scan costs no float copies.
+
+    Args:
+        gray, alpha: (H, W) uint8.
+    Returns:
+        (H, W) uint8; all black for a fully transparent picture (blank).
+    """
+    if cv2.minMaxLoc(alpha)[0] == 255:  # opaque: nothing to composite
         return gray
-    coverage = float(alpha.sum(dtype=np.uint64))
-    if coverage == 0:  # fully transparent: blank
+    if cv2.countNonZero(alpha) == 0:
         return np.zeros_like(gray)
-    # Composite onto the paper that contrasts with the ink: the ink's mean grey, weighted by
-    # how opaque each pixel is, says whether the ink is dark or light.
-    ink_gray = float((gray.astype(np.float32) * alpha).sum()) / coverage
-    paper = 255.0 if ink_gray < 128 else 0.0
-    opacity = alpha.astype(np.float32) * np.float32(1 / 255)
-    composite = paper + (gray.astype(np.float32) - paper) * opacity
-    return (composite + 0.5).astype(np.uint8)
+    step = max(1, int((gray.size / 1e6) ** 0.5))
+    sample_gray, sample_alpha = gray[::step, ::step], alpha[::step, ::step]
+    if not sample_alpha.any():  # the ink fell between the samples
+        sample_gray, sample_alpha = gray, alpha
+    if np.average(sample_gray, weights=sample_alpha) < 128:  # dark ink: white paper
+        return cv2.bitwise_not(cv2.multiply(cv2.bitwise_not(gray), alpha, scale=1 / 255))
+    return cv2.multiply(gray, alpha, scale=1 / 255)
 
 
 def _median(gray: np.ndarray) -> int:

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.classifier import Classifier
-from model.preprocessing import Preprocessed, preprocess_steps
+from model.preprocessing import (
+    Ink,
+    Preprocessed,
+    digit_steps,
+    find_ink,
+    preprocess_steps,
+    stroke_width,
+)
+from model.segment import Group, cut, cut_candidates, group_pieces, line_height, may_be_several
 
 # Below this top probability the page shows the two best candidates instead of one answer.
 CONFIDENT = 0.70
@@ -27,6 +35,11 @@ WIDEST = 1.7
 MIN_LENGTH_IN_PEN_WIDTHS = 2.5
 # More separate marks than this is not one handwritten digit.
 MAX_MARKS = 4
+# A group of ink wide enough to be touching digits is cut in two only where the classifier
+# reads both sides at least this surely, and more surely than the whole.
+SPLIT_CONFIDENCE = 0.9
+# Touching digits are cut at most this many times over (a run of up to 2**3 digits).
+MAX_SPLIT_DEPTH = 3
 
 LOW_CONFIDENCE = "the model is not confident"
 BLOB = "this is a dot or a blob, not a digit"
@@ -73,6 +86,81 @@ class Recognition:
             return []
         order = np.argsort(-self.probabilities, kind="stable")[:count]
         return [(int(d), float(self.probabilities[d])) for d in order]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the model reads in a picture: nothing (blank), one digit, or a number.
+
+    Attributes:
+        digits: one Recognition per digit, left to right; () when the picture has no ink.
+        boxes: each digit's (x, y, width, height) in the input picture's pixels.
+    """
+
+    digits: tuple[Recognition, ...] = ()
+    boxes: tuple[tuple[int, int, int, int], ...] = ()
+
+    @property
+    def blank(self) -> bool:
+        return not self.digits
+
+    @property
+    def number(self) -> str | None:
+        """The digits read, left to right ("2025"); None when blank."""
+        return "".join(str(d.digit) for d in self.digits) if self.digits else None
+
+    @property
+    def unsure(self) -> bool:
+        return any(d.unsure for d in self.digits)
+
+    def marked(self) -> str:
+        """The number with "?" for each digit the model is unsure of ("20?5")."""
+        return "".join("?" if d.unsure else str(d.digit) for d in self.digits)
+
+    def least_certain(self) -> int:
+        """The position of the digit read least surely (0 for a single digit)."""
+        return int(np.argmin([d.confidence for d in self.digits])) if self.digits else 0
+
+
+def read(image: np.ndarray, classifier: Classifier) -> Reading:
+    """Read a digit or a number written left to right (see `preprocessing.preprocess`
+    for `image`)."""
+    found = find_ink(image)
+    if found is None:
+        return Reading()
+    groups = group_pieces(found.mask)
+    height = line_height(groups)
+    groups = [part for group in groups for part in _split(found, group, height, classifier)]
+    if len(groups) == 1:  # one digit: exactly as `recognize` reads it
+        steps = [digit_steps(found)]
+    else:  # one pen across the number: a "1" keeps the pen of the digits beside it
+        pen = stroke_width(found.mask)
+        steps = [digit_steps(found, g.mask, g.pieces, pen) for g in groups]
+    scale = found.input_scale
+    boxes = tuple(tuple(int(round(v * scale)) for v in s.bbox) for s in steps)
+    return Reading(tuple(recognize_steps(steps, classifier)), boxes)
+
+
+def _split(found: Ink, group: Group, height: float, classifier: Classifier, depth: int = 0):
+    """A group of ink as one digit, or, where it is touching digits, cut into them: the cut
+    (of `segment.cut_candidates`) whose two sides the classifier reads best, if it reads
+    them better than the whole; then each side again."""
+    if depth >= MAX_SPLIT_DEPTH or not may_be_several(group, height):
+        return [group]
+    pairs = [pair for column in cut_candidates(group, height) if (pair := cut(group, column))]
+    if not pairs:
+        return [group]
+    parts = [group] + [side for pair in pairs for side in pair]
+    steps = [digit_steps(found, g.mask, g.pieces) for g in parts]
+    confidence = classifier.predict(np.stack([s.digit_28x28 for s in steps])).max(axis=1)
+    both_sides = np.minimum(confidence[1::2], confidence[2::2])
+    best = int(np.argmax(both_sides))
+    if both_sides[best] < max(SPLIT_CONFIDENCE, confidence[0]):
+        return [group]
+    left, right = pairs[best]
+    return _split(found, left, height, classifier, depth + 1) + _split(
+        found, right, height, classifier, depth + 1
+    )
 
 
 def recognize(image: np.ndarray, classifier: Classifier) -> Recognition:

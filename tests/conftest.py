@@ -68,11 +68,12 @@ def mnist():
 
 @pytest.fixture(scope="session")
 def pen_digits():
-    """The UNIPEN pen-stroke digits (benchmarks.drawings.PenDigit list)."""
-    from benchmarks.drawings import PEN_DIGITS, load_pen_digits
+    """The UNIPEN pen-stroke digits (model.strokes.PenDigit list)."""
+    from harness import PEN_DIGITS
+    from model.strokes import load_pen_digits
 
     require(PEN_DIGITS.is_file(), f"UNIPEN pen strokes not found at {PEN_DIGITS}")
-    return load_pen_digits()
+    return load_pen_digits(PEN_DIGITS)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from benchmarks.digit_paths import draw_digit
+from harness.digit_paths import draw_digit
 from model.imageio import MAX_FILE_BYTES
 
 
@@ -93,7 +93,8 @@ def readable_files() -> list[OddFile]:
         OddFile("scan.tif", _save(gray, "TIFF"), 3),
         OddFile("photo.webp", _save(gray.convert("RGB"), "WEBP", quality=90), 3),
         OddFile("one_bit.png", _save(gray.convert("1"), "PNG"), 3),
-        OddFile("large_4000px.png", _save(large, "PNG", compress_level=1), 7),
+        OddFile("large_3000px.png", _save(large.resize((3000, 3000)), "PNG"), 7),
+        OddFile("photo_6000px.jpg", _save(large.resize((6000, 6000)), "JPEG", quality=85), 7),
     ]
 
 
@@ -107,6 +108,7 @@ def unreadable_files() -> list[OddFile]:
         OddFile("truncated.jpg", jpeg[: len(jpeg) // 2], error="damaged or truncated"),
         OddFile("empty.png", b"", error="empty"),
         OddFile("bomb.png", png_bomb(30_000, 30_000), error="megapixels"),
+        OddFile("scan_4000px.png", png_bomb(4000, 4000), error="megapixels"),
         OddFile("huge_header.png", png_bomb(70_000, 1_000), error="megapixels"),
         OddFile(
             "too_big.png", b"\x89PNG\r\n\x1a\n" + b"\0" * (MAX_FILE_BYTES + 1), error="the limit is"

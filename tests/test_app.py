@@ -5,6 +5,7 @@ exactly what the browser sends after a stroke (a PNG data URL)."""
 from __future__ import annotations
 
 import base64
+import json
 import shutil
 
 import cv2
@@ -14,9 +15,9 @@ import streamlit as st
 from conftest import REPO
 from streamlit.testing.v1 import AppTest
 
-from benchmarks.digit_paths import draw_digit
-from benchmarks.drawings import encode_png
+from harness.digit_paths import draw_digit
 from model.classifier import MODEL_DIR, MODEL_DIR_ENV
+from model.strokes import encode_png
 
 TIMEOUT = 60
 
@@ -47,8 +48,9 @@ def predictions(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric if m.label.startswith("Prediction")}
 
 
-def charts(at: AppTest) -> list:
-    return at.get("vega_lite_chart")
+def html_shown(at: AppTest) -> str:
+    """Everything the page put into st.html blocks (the bars, the pictures)."""
+    return "".join(element.proto.body for element in at.get("html"))
 
 
 def test_starts_and_prompts_on_a_blank_canvas():
@@ -60,14 +62,52 @@ def test_starts_and_prompts_on_a_blank_canvas():
     assert [t.label for t in at.tabs] == ["Draw", "Upload a photo", "Model report"]
 
 
+def test_every_tab_is_rendered_so_switching_keeps_the_drawing():
+    """Switching tabs happens in the browser alone: every run renders all three, so the
+    canvas (and its drawing) is never taken off the page (tests/test_browser.py switches
+    tabs for real)."""
+    at = run_app(draw_digit(8, "black_on_white"))
+    draw, upload, report = at.tabs
+    assert [m.value for m in draw.metric] == ["8"]
+    assert upload.get("file_uploader")
+    assert any(m.label == "CNN test accuracy" for m in report.metric)
+
+
+def test_a_damaged_canvas_message_gets_a_message_and_the_page_goes_on():
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    at.session_state["canvas-0"] = {
+        "drawing": {"raw": {"objects": []}, "data": "data:image/png;base64,AAAA"},
+        "backgroundFit": None,
+    }
+    at.run()
+    assert not at.exception
+    assert predictions(at) == {}
+    assert any("Reading the drawing" in e.value for e in at.error), [e.value for e in at.error]
+    assert any(m.label == "CNN test accuracy" for m in at.metric)  # the rest of the page
+
+
+def test_a_failing_saliency_panel_leaves_the_answer(monkeypatch):
+    import model.explain
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("saliency broke")
+
+    monkeypatch.setattr(model.explain, "occlusion_saliency", broken)
+    at = run_app(draw_digit(3, "black_on_white"))
+    assert not at.exception
+    assert predictions(at) == {"Prediction (CNN)": "3"}
+    assert any("which pixels drove the answer" in e.value for e in at.error)
+
+
 @pytest.mark.parametrize("digit", [0, 3, 4, 7, 9])
 def test_a_drawn_digit_is_predicted_with_its_chart(digit):
     at = run_app(draw_digit(digit, "black_on_white"))
     assert not at.exception
     assert predictions(at) == {"Prediction (CNN)": str(digit)}
     assert "confident" in at.metric[0].delta
-    assert charts(at), "the probability chart is missing"
-    assert len(at.get("image")) >= 2  # the 28x28 input and the saliency overlay
+    shown = html_shown(at)
+    assert 'class="ds-bars"' in shown and shown.count('class="ds-bar') == 11  # 10 bars
+    assert 'alt="What the model sees' in shown and 'alt="Why (CNN)' in shown
 
 
 def test_an_empty_drawing_shows_the_prompt():
@@ -87,7 +127,7 @@ def test_switching_to_the_ann_and_to_both():
 
 
 def test_a_scribble_is_shown_as_unsure_with_two_candidates(rng):
-    from benchmarks.drawings import render
+    from model.strokes import render
 
     scribble = render([rng.uniform(20, 260, (60, 2))], 18, "black_on_white")
     at = run_app(scribble)
@@ -112,7 +152,7 @@ def upload(at: AppTest, name: str, content: bytes, mime: str = "image/png") -> A
 
 
 def test_an_uploaded_photo_is_classified():
-    at = run_app(page="Upload a photo")
+    at = run_app()
     assert any("Upload a picture" in i.value for i in at.info)
     photo = cv2.cvtColor(draw_digit(6, "black_on_white", size=640, brush=40), cv2.COLOR_RGBA2BGR)
     ok, jpeg = cv2.imencode(".jpg", photo)
@@ -131,7 +171,7 @@ def test_an_uploaded_photo_is_classified():
     ],
 )
 def test_a_bad_upload_gets_a_clear_message(name, content, message):
-    at = upload(run_app(page="Upload a photo"), name, content)
+    at = upload(run_app(), name, content)
     assert not at.exception
     assert predictions(at) == {}
     assert any(message in e.value and name in e.value for e in at.error), [
@@ -141,7 +181,7 @@ def test_a_bad_upload_gets_a_clear_message(name, content, message):
 
 def test_a_blank_upload_says_no_ink():
     at = upload(
-        run_app(page="Upload a photo"),
+        run_app(),
         "blank.png",
         encode_png(np.full((100, 100, 4), 255, np.uint8)),
     )
@@ -161,22 +201,43 @@ def test_missing_model_file_says_how_to_train(tmp_path, monkeypatch):
     # The rest of the page still works: the ANN answers, the report renders.
     at.sidebar.button_group(key="model_choice").set_value("ann").run()
     assert predictions(at) == {"Prediction (ANN)": "3"}
-    at.session_state["page"] = "Model report"
     at.run()
     assert not at.exception
     assert any(m.label == "ANN test accuracy" for m in at.metric)
 
 
-def test_model_report_shows_accuracy_samples_and_mistakes():
-    at = run_app(page="Model report")
+@pytest.mark.parametrize("metrics", ["{}", '{"cnn": {"test_accuracy": 0.99}}', "not json"])
+def test_the_report_never_fails_on_missing_figures(tmp_path, monkeypatch, metrics):
+    for name in ("cnn.tflite", "ann.tflite", "samples.npz"):
+        shutil.copy(MODEL_DIR / name, tmp_path / name)
+    (tmp_path / "metrics.json").write_text(metrics)
+    monkeypatch.setenv(MODEL_DIR_ENV, str(tmp_path))
+    at = run_app(draw_digit(0, "black_on_white"))
     assert not at.exception
+    assert predictions(at) == {"Prediction (CNN)": "0"}
+    assert {m.label for m in at.metric} >= {"CNN test accuracy", "ANN test accuracy"}
+
+
+def test_model_report_shows_the_served_models_figures_samples_and_mistakes():
+    at = run_app()
+    assert not at.exception
+    metrics = json.loads((MODEL_DIR / "metrics.json").read_text())
     accuracy = {m.label: m.value for m in at.metric}
-    assert accuracy["CNN test accuracy"].endswith("%")
-    assert float(accuracy["CNN test accuracy"].rstrip("%")) >= 99.6
-    assert float(accuracy["ANN test accuracy"].rstrip("%")) >= 98.2
+    for name in ("cnn", "ann"):
+        served = metrics[name]
+        shown = accuracy[f"{name.upper()} test accuracy"]
+        assert shown == f"{served['test_accuracy']:.2%}"
+        help_text = next(m for m in at.metric if m.label.startswith(name.upper())).help
+        assert f"{served['test_errors']} errors on the {served['test_images']:,}" in help_text
+        assert "/" not in help_text  # no paths
+    # The training history of the model the report is about, where metrics.json has one.
+    at.sidebar.button_group(key="model_choice").set_value("ann").run()
+    assert ("history" in metrics["ann"]) == any(
+        "Training progress" in s.value for s in at.subheader
+    )
     assert any("Sample MNIST test images" in s.value for s in at.subheader)
     assert any("mistakes" in s.value for s in at.subheader)
-    assert charts(at), "the confusion matrix is missing"
+    assert at.get("vega_lite_chart"), "the confusion matrix is missing"
     first = [c.value for c in at.caption if " of 24 right" in c.value]
     assert first
     next(b for b in at.button if b.label == "Show other samples").click().run()

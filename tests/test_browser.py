@@ -1,5 +1,5 @@
 """End to end in a real browser: `streamlit run app.py`, Chromium driven by Playwright, digits
-drawn with mouse strokes on the real canvas, the page's answer read back."""
+drawn with mouse strokes and finger swipes on the real canvas, the page's answer read back."""
 
 from __future__ import annotations
 
@@ -9,54 +9,63 @@ import numpy as np
 import pytest
 from conftest import require
 
-from benchmarks.browser import (
+from harness import PEN_DIGITS
+from harness.browser import (
     CHROMIUM,
+    canvas_origin,
     chromium,
     clear,
     draw_and_wait,
+    model_input,
     open_page,
     predictions,
     running,
+    swipe_strokes,
+    wait_for_answer,
+    wait_for_canvas,
 )
-from benchmarks.digit_paths import DIGIT_PATHS, place
-from benchmarks.drawings import PEN_DIGITS, Pen, load_pen_digits, place_strokes, render
-from model.classifier import Classifier, model_path
-from model.recognize import recognize
+from harness.digit_paths import DIGIT_PATHS, place
+from model.strokes import Pen, load_pen_digits, place_strokes
 
 pytestmark = pytest.mark.browser
 APP_BRUSH = 18  # the app's default brush width
+PER_CLASS = 2  # real handwritten digits drawn per class
+# Of the 20 drawn, at least this many must be read right. The same digits drawn offline
+# (benchmarks/canvas_accuracy.py) are read right 97.7% of the time: 18 of 20 leaves room for
+# one or two hard ones, and fails when the browser path loses strokes or the model breaks.
+AT_LEAST_RIGHT = 18
 
 
 @pytest.fixture(scope="module")
-def page():
+def server():
     require(Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}")
-    with running("app.py") as server, chromium() as browser:
-        page = open_page(browser, server.url)
-        yield page
+    with running("app.py") as server:
+        yield server
         log = server.log()
     assert "Traceback" not in log, log
 
 
-def pen_stroke_digits() -> list[tuple[int, list[np.ndarray]]]:
-    """One real handwritten digit per class from the UNIPEN file (canvas coordinates), else
-    the hand-made paths. For each class the first UNIPEN sample that the offline pipeline
-    reads right is used: this test is about the browser path, the benchmarks measure the
-    model's accuracy."""
+@pytest.fixture(scope="module")
+def browser(server):
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    return open_page(browser, server.url)
+
+
+def fixed_pen_digits() -> list[tuple[int, list[np.ndarray]]]:
+    """The first PER_CLASS digits of each class in the UNIPEN file, whatever the model makes
+    of them, drawn 70% of the canvas high in its middle."""
+    require(PEN_DIGITS.is_file(), f"UNIPEN pen strokes not found at {PEN_DIGITS}")
     pen = Pen(brush=APP_BRUSH, height=0.7, x=0.5, y=0.5, style="black_on_white")
-    if not PEN_DIGITS.is_file():
-        return [(d, place(DIGIT_PATHS[d])) for d in range(10)]
-    cnn = Classifier(model_path("cnn"))
-    chosen = {}
-    for digit in load_pen_digits():
-        if digit.label in chosen:
-            continue
-        strokes = place_strokes(digit, pen)
-        result = recognize(render(strokes, APP_BRUSH, pen.style), cnn)
-        if result.digit == digit.label and not result.unsure:
-            chosen[digit.label] = strokes
-        if len(chosen) == 10:
-            break
-    return sorted(chosen.items())
+    chosen: dict[int, list] = {d: [] for d in range(10)}
+    for digit in load_pen_digits(PEN_DIGITS):
+        if len(chosen[digit.label]) < PER_CLASS:
+            chosen[digit.label].append(place_strokes(digit, pen))
+    return [(label, strokes) for label, drawn in chosen.items() for strokes in drawn]
 
 
 def canvas_is_blank(page) -> bool:
@@ -74,24 +83,71 @@ def test_blank_page_prompts_and_predicts_nothing(page):
     assert page.get_by_text("Draw a digit on the canvas").is_visible()
 
 
-@pytest.mark.parametrize(("digit", "strokes"), pen_stroke_digits(), ids=lambda v: str(v)[:1])
-def test_each_digit_drawn_with_the_mouse_is_read_right_and_clear_empties(page, digit, strokes):
-    assert draw_and_wait(page, strokes) == {"Prediction (CNN)": str(digit)}
-    assert not canvas_is_blank(page)
-    # The 28x28 input and the saliency overlay.
-    page.locator('[data-testid="stImage"]').nth(1).wait_for(state="visible", timeout=10_000)
+def test_real_digits_drawn_with_the_mouse_are_read_and_clear_empties(page):
+    digits = fixed_pen_digits()
+    shown = []
+    for _, strokes in digits:
+        shown.append(draw_and_wait(page, strokes).get("Prediction (CNN)"))
+        assert not canvas_is_blank(page)
+        # The 28x28 input and the saliency overlay.
+        page.locator('img[alt^="Why (CNN)"]').wait_for(state="visible", timeout=10_000)
+        clear(page)
+        assert predictions(page) == {}
+        assert canvas_is_blank(page)
+    right = sum(answer == str(digit) for (digit, _), answer in zip(digits, shown))
+    assert right >= AT_LEAST_RIGHT, list(zip([d for d, _ in digits], shown))
 
+
+def test_switching_tabs_keeps_the_drawing_and_the_answer(page):
+    answer = draw_and_wait(page, place(DIGIT_PATHS[4]))
+    assert answer == {"Prediction (CNN)": "4"}
+    page.get_by_role("tab", name="Model report").click()
+    page.get_by_text("Sample MNIST test images").wait_for(state="visible", timeout=30_000)
+    page.get_by_role("tab", name="Draw").click()
+    wait_for_canvas(page)
+    assert predictions(page) == answer
+    assert not canvas_is_blank(page)
     clear(page)
-    assert predictions(page) == {}
-    assert page.get_by_text("Draw a digit on the canvas").is_visible()
-    assert canvas_is_blank(page)
 
 
 def test_stroke_begun_at_the_top_edge_is_drawn(page):
-    """The canvas' toolbar hides just above the canvas, never over its top edge, where its
-    invisible box would swallow a stroke begun there (a finger has no hover to move it)."""
+    """The canvas' toolbar sits above the canvas, never over its top edge, where its box
+    would swallow a stroke begun there."""
     top_right_line = np.array([[250.0, 2.0], [250.0, 190.0]])
     shown = draw_and_wait(page, [top_right_line])
     assert not canvas_is_blank(page)
     assert "Prediction (CNN)" in shown
     clear(page)
+
+
+def test_on_a_phone_a_finger_draws_and_the_toolbar_undoes_and_redoes(server, browser):
+    """A touch screen, phone-sized: swipes draw, and undo and redo are there to tap (a finger
+    has no hover to reveal them)."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
+    )
+    try:
+        phone = context.new_page()
+        phone.goto(server.url)
+        wait_for_canvas(phone)
+        x0, _ = canvas_origin(phone)
+        assert x0 >= 0  # the canvas fits the screen
+        seven = place(DIGIT_PATHS[7])
+        before = model_input(phone)
+        swipe_strokes(phone, seven)
+        assert wait_for_answer(phone, before) == {"Prediction (CNN)": "7"}
+
+        undo, redo = (phone.get_by_role("button", name=n, exact=True) for n in ("Undo", "Redo"))
+        assert undo.is_visible() and redo.is_visible()
+        before = model_input(phone)
+        undo.tap()
+        wait_for_answer(phone, before)
+        assert canvas_is_blank(phone)
+        assert predictions(phone) == {}
+
+        before = model_input(phone)
+        redo.tap()
+        assert wait_for_answer(phone, before) == {"Prediction (CNN)": "7"}
+        assert not canvas_is_blank(phone)
+    finally:
+        context.close()

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
-from benchmarks.digit_paths import draw_digit
+from harness.digit_paths import draw_digit
 from model.imageio import ImageReadError, read_image
 from model.predict import classify_paths
 from model.preprocessing import IMAGE_SIZE, preprocess

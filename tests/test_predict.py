@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from conftest import run_predict
+from conftest import REPO, run_predict
 
-from benchmarks.digit_paths import draw_digit
-from benchmarks.drawings import STYLES, encode_png, render
+from harness.digit_paths import draw_digit
+from model import predict
+from model.classifier import model_path
+from model.strokes import STYLES, encode_png, render
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +108,48 @@ def test_thousands_of_paths_in_one_call(tmp_path):
     results = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["path"] for r in results] == [str(p) for p in paths]
     assert [r["digit"] for r in results] == digits.tolist()
+
+
+def crash_on_poison(paths: list[str]) -> list[dict]:
+    """A worker's task that dies, as a crashing decoder would, on any batch holding a file
+    named poison*; otherwise the real task."""
+    if any(Path(p).name.startswith("poison") for p in paths):
+        os._exit(3)
+    return predict._classify_in_worker(paths)
+
+
+def test_a_worker_that_dies_still_leaves_one_line_per_file(tmp_path, monkeypatch):
+    # Spawned workers import the parent's __main__; after an AppTest in this process that is
+    # the app's script. The command's own __main__ is model.predict: stand in a bare one.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
+    digits = np.random.default_rng(1).integers(0, 10, 3 * predict.BATCH)
+    sources = {d: tmp_path / f"digit_{d}.png" for d in range(10)}
+    for d, path in sources.items():
+        path.write_bytes(encode_png(draw_digit(d, "black_on_white")))
+    paths = []
+    for i, d in enumerate(digits):
+        name = "poison.png" if i == 70 else f"{i:04d}.png"
+        (tmp_path / name).hardlink_to(sources[d])
+        paths.append(str(tmp_path / name))
+    batches = [paths[i : i + predict.BATCH] for i in range(0, len(paths), predict.BATCH)]
+    results = list(
+        predict._classify_in_workers(batches, model_path("cnn"), 2, task=crash_on_poison)
+    )
+    assert [r["path"] for r in results] == paths  # one line per file, in order
+    assert "stopped its worker" in results[70]["error"]
+    others = [r for i, r in enumerate(results) if i != 70]
+    assert [r.get("digit") for r in others] == [int(d) for i, d in enumerate(digits) if i != 70]
+
+
+def test_piping_into_head_ends_promptly(tmp_path):
+    source = tmp_path / "digit.png"
+    source.write_bytes(encode_png(draw_digit(5, "black_on_white")))
+    for i in range(2000):
+        (tmp_path / f"{i:05d}.png").hardlink_to(source)
+    command = f"{sys.executable} -m model.predict --json {tmp_path}/0*.png | head -n 2"
+    done = subprocess.run(
+        ["bash", "-c", command], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert len(done.stdout.splitlines()) == 2
+    assert json.loads(done.stdout.splitlines()[0])["digit"] == 5
+    assert "Traceback" not in done.stderr and "Broken pipe" not in done.stderr, done.stderr

@@ -6,8 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from benchmarks.digit_paths import draw_digit
-from benchmarks.drawings import STYLES, render
+from harness.digit_paths import draw_digit
 from model.preprocessing import (
     BOX_SIZE,
     CENTER,
@@ -18,6 +17,7 @@ from model.preprocessing import (
     scale_pixels,
     stroke_width,
 )
+from model.strokes import STYLES, render
 
 
 def center_of_mass(digit: np.ndarray) -> tuple[float, float]:
@@ -73,7 +73,7 @@ def test_output_shape_dtype_range_centre_and_size(digit, style):
 
 
 def test_centre_of_mass_is_exact(pen_digits):
-    from benchmarks.drawings import draw, pen_for
+    from model.strokes import draw, pen_for
 
     errors = []
     for index, digit in enumerate(pen_digits[:300]):

@@ -6,8 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from benchmarks.digit_paths import DIGIT_PATHS, draw_digit, place
-from benchmarks.drawings import STYLES, render
+from harness.digit_paths import DIGIT_PATHS, draw_digit, place
 from model.explain import occlusion_saliency
 from model.preprocessing import preprocess_steps, scale_pixels
 from model.recognize import (
@@ -21,6 +20,7 @@ from model.recognize import (
     recognize,
     recognize_steps,
 )
+from model.strokes import STYLES, render
 
 
 @pytest.mark.parametrize("digit", range(10))

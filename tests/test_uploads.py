@@ -12,8 +12,8 @@ from conftest import REPO, json_lines, run_predict
 from odd_files import readable_files, unreadable_files
 from streamlit.testing.v1 import AppTest
 
-from benchmarks.digit_paths import draw_digit
-from benchmarks.drawings import encode_png
+from harness.digit_paths import draw_digit
+from model.strokes import encode_png
 
 CONFIG = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
 
@@ -80,6 +80,7 @@ def test_server_configuration_is_safe():
 
     assert CONFIG["server"]["enableXsrfProtection"] is True
     assert CONFIG["server"]["maxUploadSize"] == UPLOAD_MB
+    assert CONFIG["server"]["maxMessageSize"] <= 2  # a canvas message, nothing more
     assert CONFIG["client"]["showErrorDetails"] == "none"
     assert CONFIG["browser"]["gatherUsageStats"] is False
 

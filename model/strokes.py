@@ -1,10 +1,11 @@
-"""Real pen-stroke digits drawn as browser-canvas images, the way a person draws in the app.
+"""Pen-stroke handwriting drawn as browser-canvas images, the way a person draws in the app.
 
-The UNIPEN file (`../shared/data/unipen_dev.jsonl.gz`) holds digits captured as pen
-trajectories on tablets, by writers who are not in MNIST. Each one is drawn here on a 280x280
-canvas with a round anti-aliased brush 12-26 px wide, the digit 45-85% of the canvas high at a
-random place, in one of three paper/ink styles. Everything is seeded by the digit's index, so
-a drawing is the same on every run and machine.
+UNIPEN-style JSON lines hold characters captured as pen trajectories on tablets (one object
+per line: label, strokes, source, writer). Each one is drawn here on a 280x280 canvas with a
+round anti-aliased brush 12-26 px wide, 45-85% of the canvas high at a random place, in one of
+three paper/ink styles. Everything is seeded by the character's index, so a drawing is the
+same on every run and machine. Used to measure the app on real handwriting (benchmarks,
+tests) and to make training data from it.
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-
-REPO = Path(__file__).resolve().parents[1]
-PEN_DIGITS = REPO.parent / "shared" / "data" / "unipen_dev.jsonl.gz"
 
 CANVAS_SIZE = 280
 BRUSH_RANGE = (12, 26)  # px, round brush
@@ -37,7 +35,7 @@ class PenDigit:
     writer: str
 
 
-def load_pen_digits(path: Path = PEN_DIGITS) -> list[PenDigit]:
+def load_pen_digits(path: str | Path) -> list[PenDigit]:
     """Read the UNIPEN JSON-lines file; flips y, since tablets count y upwards."""
     digits = []
     with gzip.open(path, "rt", encoding="utf-8") as lines:

@@ -10,6 +10,7 @@ sessions where as many Chromium pages would starve the server of CPU.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 PREDICTION = "Prediction"  # the app's metric labels start with this
 CLEAR = "Clear"
+READ_TIMEOUT = 60  # seconds: a server that stops answering fails the session, never hangs it
 
 
 @dataclass
@@ -47,7 +49,11 @@ class WebsocketSession:
         from websockets.asyncio.client import connect
 
         self._socket = await connect(
-            self.url, subprotocols=["streamlit"], max_size=None, open_timeout=120
+            self.url,
+            subprotocols=["streamlit"],
+            max_size=None,
+            open_timeout=120,
+            close_timeout=READ_TIMEOUT,
         )
         return self
 
@@ -82,11 +88,11 @@ class WebsocketSession:
         message.rerun_script.page_script_hash = ""
         message.rerun_script.fragment_id = fragment_id
         message.rerun_script.widget_states.widgets.extend(widgets)
-        await self._socket.send(message.SerializeToString())
+        await asyncio.wait_for(self._socket.send(message.SerializeToString()), READ_TIMEOUT)
         run = PageRun()
         while True:
             reply = ForwardMsg()
-            reply.ParseFromString(await self._socket.recv())
+            reply.ParseFromString(await asyncio.wait_for(self._socket.recv(), READ_TIMEOUT))
             kind = reply.WhichOneof("type")
             if kind == "delta":
                 self._read_delta(reply.delta, run)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.drawings import render
+from model.strokes import render
 
 
 def _arc(cx, cy, rx, ry, start, stop, n=40):

@@ -40,10 +40,10 @@ IS_IDLE_JS = (
     "() => document.querySelector('[data-testid=stApp]')"
     "?.getAttribute('data-test-script-state') === 'notRunning'"
 )
-# The first image in the page is the 28x28 model input; its URL is a hash of its content, so
-# it changes exactly when the app has answered a changed drawing.
+# The 28x28 model input the app shows (an inline picture, found by its text): its URL holds
+# its content, so it changes exactly when the app has answered a changed drawing.
 INPUT_IMAGE_JS = (
-    "() => document.querySelector('[data-testid=stImage] img')?.getAttribute('src') ?? null"
+    "() => document.querySelector('img[alt^=\"What the model sees\"]')?.getAttribute('src') ?? null"
 )
 CHANGED_JS = (
     f"before => {{ const now = ({INPUT_IMAGE_JS})(); return now !== null && now !== before; }}"
@@ -220,6 +220,34 @@ def _stroke(page, origin: tuple[float, float], stroke: np.ndarray, step_px: floa
     if len(points) == 1:  # a dot: a tiny move so the brush leaves a mark
         page.mouse.move(x0 + points[0, 0] + 1, y0 + points[0, 1])
     page.mouse.up()
+
+
+def swipe_strokes(page, strokes: list[np.ndarray], step_px: float = 3.0) -> None:
+    """Draw canvas-pixel strokes with a finger: touch events, as a phone's screen sends them
+    (the page must be in a browser context made with has_touch=True)."""
+    x0, y0 = canvas_origin(page)
+    touch = page.context.new_cdp_session(page)
+    for stroke in strokes:
+        points = resample(stroke, step_px)
+        kinds = ["touchStart"] + ["touchMove"] * (len(points) - 1)
+        for kind, (x, y) in zip(kinds, points):
+            point = {"x": x0 + float(x), "y": y0 + float(y), "radiusX": 4, "radiusY": 4}
+            touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [point]})
+        touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    touch.detach()
+
+
+def wait_for_answer(page, before: str | None) -> dict[str, str]:
+    """Wait until the app has answered a changed drawing (its 28x28 input changed, or went
+    away when the drawing did); return what the page then shows."""
+    page.wait_for_function(f"before => ({INPUT_IMAGE_JS})() !== before", arg=before, timeout=30_000)
+    settle(page, quiet_ms=150)
+    return predictions(page)
+
+
+def model_input(page) -> str | None:
+    """The URL of the 28x28 input image shown, or None: changes with every new answer."""
+    return page.evaluate(INPUT_IMAGE_JS)
 
 
 def draw_and_wait(page, strokes: list[np.ndarray], step_px: float = 3.0) -> dict[str, str]:
