@@ -27,15 +27,16 @@ from streamlit_drawable_canvas import st_canvas
 from model.classifier import Classifier, ModelError, model_dir, model_path, train_hint
 from model.explain import occlusion_saliency
 from model.imageio import ImageReadError, read_image
-from model.preprocessing import Preprocessed, preprocess_steps, scale_pixels
-from model.recognize import Recognition, recognize_steps
+from model.preprocessing import Preprocessed, scale_pixels
+from model.recognize import Reading, Recognition, read
 from model.visualize import enlarge, preprocessing_steps, saliency_overlay
 
 if TYPE_CHECKING:
     import altair as alt
 
 MODELS = {"cnn": "CNN", "ann": "ANN"}
-CANVAS_SIZE = 280
+CANVAS_SIZE = 280  # the canvas' height, and its width on phones
+CANVAS_WIDE = 780  # room for six digits at a comfortable size, beside the sidebar on a laptop
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
 UPLOAD_MB = 10  # as server.maxUploadSize in .streamlit/config.toml
 SAMPLES_SHOWN = 24
@@ -105,7 +106,7 @@ def model_or_none(name: str) -> Classifier | None:
 # page once (a style added with every answer would make the browser restyle the whole page).
 ANSWER_CSS = f"""<style>
 .ds-bars {{ display: flex; gap: 6px; height: 150px; align-items: flex-end;
-  margin: 1.2rem 0 1.8rem; }}
+  margin: 1.2rem 0 1.8rem; max-width: 36rem; }}
 .ds-bar {{ flex: 1; position: relative; height: 100%; display: flex; align-items: flex-end;
   border-bottom: 1px solid rgba(128, 128, 128, 0.5); }}
 .ds-bar > div {{ width: 100%; min-height: 1px; border-radius: 3px 3px 0 0;
@@ -114,7 +115,7 @@ ANSWER_CSS = f"""<style>
 .ds-bar > span {{ position: absolute; bottom: -1.5rem; width: 100%; text-align: center;
   font-size: 0.85rem; opacity: 0.75; }}
 .ds-bar > b {{ position: absolute; width: 100%; text-align: center; font-size: 0.75rem; }}
-.ds-pictures {{ display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }}
+.ds-pictures {{ display: grid; gap: 1rem; max-width: 36rem; }}
 .ds-pictures figure {{ margin: 0; }}
 .ds-pictures img {{ width: 100%; image-rendering: pixelated; border-radius: 0.25rem; }}
 .ds-pictures figcaption {{ font-size: 0.85rem; opacity: 0.7; text-align: center;
@@ -145,14 +146,15 @@ def probability_bars(probabilities: np.ndarray) -> str:
     )
 
 
-def pictures(figures: list[tuple[np.ndarray, str]]) -> str:
+def pictures(figures: list[tuple[np.ndarray, str]], columns: int = 2) -> str:
     """HTML figures side by side, each an RGB uint8 image inline with its caption."""
     cells = "".join(
         f'<figure><img src="{data_uri(image)}" alt="{html.escape(caption)}">'
         f"<figcaption>{html.escape(caption)}</figcaption></figure>"
         for image, caption in figures
     )
-    return f'<div class="ds-pictures">{cells}</div>'
+    grid = f"grid-template-columns: repeat({columns}, minmax(0, 1fr))"
+    return f'<div class="ds-pictures" style="{grid}">{cells}</div>'
 
 
 def data_uri(rgb: np.ndarray) -> str:
@@ -211,7 +213,7 @@ def framed(image_uint8: np.ndarray, wrong: bool, scale: int = 3) -> np.ndarray:
 TOP_RGB = tuple(int(TOP[i : i + 2], 16) for i in (1, 3, 5))
 
 
-def thumbnail(image: np.ndarray, side: int = CANVAS_SIZE) -> np.ndarray:
+def thumbnail(image: np.ndarray, side: int = CANVAS_WIDE) -> np.ndarray:
     """Shrink an uploaded image for display (never enlarged)."""
     scale = side / max(image.shape[:2])
     if scale >= 1:
@@ -233,17 +235,40 @@ def shown_errors(what: str):
         st.error(f"{what} failed. Clear the drawing and try again.", icon=":material/error:")
 
 
-def recognize_all(image: np.ndarray, models: dict[str, Classifier]) -> dict[str, Recognition]:
-    """Preprocess the picture once and ask every model about it: {name: Recognition}."""
-    steps = preprocess_steps(image)
-    return {name: recognize_steps([steps], model)[0] for name, model in models.items()}
+def read_all(image: np.ndarray, models: dict[str, Classifier]) -> dict[str, Reading]:
+    """Every model's reading of the picture (a digit or a number): {name: Reading}."""
+    return {name: read(image, model) for name, model in models.items()}
 
 
 # Page sections.
 
 
-def show_answer(result: Recognition, label: str) -> None:
-    """The digit in large type with its confidence, or the top two when unsure."""
+def show_answer(reading: Reading, label: str) -> None:
+    """The digit or number in large type with its confidence, and the two best candidates of
+    any digit the model is unsure of."""
+    if len(reading.digits) == 1:
+        show_digit_answer(reading.digits[0], label)
+    else:
+        least = min(d.confidence for d in reading.digits)
+        st.metric(
+            f"Prediction ({label})",
+            reading.marked(),
+            delta=f"{len(reading.digits)} digits, the least sure {least:.0%}",
+            delta_color="off",
+            delta_arrow="off",
+        )
+        unsure = [
+            f"digit {position}: {a} or {b} ({p_a:.0%} vs {p_b:.0%})"
+            for position, digit in enumerate(reading.digits, start=1)
+            if digit.unsure
+            for (a, p_a), (b, p_b) in [digit.candidates(2)]
+        ]
+        if unsure:
+            st.warning("Not sure of " + "; ".join(unsure) + ".", icon=":material/help:")
+
+
+def show_digit_answer(result: Recognition, label: str) -> None:
+    """One digit in large type with its confidence, or the top two when unsure."""
     if result.unsure:
         (first, p_first), (second, p_second) = result.candidates(2)
         st.metric(
@@ -265,7 +290,35 @@ def show_answer(result: Recognition, label: str) -> None:
             delta_color="off",
             delta_arrow="off",
         )
-    st.html(probability_bars(result.probabilities))
+
+
+def pick_digit(reading: Reading) -> int:
+    """For a number, each digit's 28x28 input with its confidence, and a choice of the digit
+    whose probabilities and saliency are shown (the least certain one at first)."""
+    if len(reading.digits) == 1:
+        return 0
+    st.html(
+        pictures(
+            [
+                (
+                    enlarge(d.steps.digit_28x28, 3),
+                    f"{d.digit}{'?' if d.unsure else ''} · {d.confidence:.0%}",
+                )
+                for d in reading.digits
+            ],
+            columns=len(reading.digits),
+        )
+    )
+    labels = [f"{position}: {d.digit}" for position, d in enumerate(reading.digits, start=1)]
+    pick = st.segmented_control(
+        "Show the digit",
+        labels,
+        default=labels[reading.least_certain()],
+        required=True,
+        # A new reading starts again from its least certain digit.
+        key=f"pick-{reading.number}",
+    )
+    return labels.index(pick)
 
 
 def show_model_input(steps: Preprocessed, name: str, model: Classifier, show_why: bool) -> None:
@@ -291,7 +344,8 @@ def show_model_input(steps: Preprocessed, name: str, model: Classifier, show_why
 
 
 def show_results(image: np.ndarray, names: list[str], show_why: bool, prompt: str) -> None:
-    """The result panel for a picture: answer(s), probabilities, model input, saliency.
+    """The result panel for a picture: the digit or number, each digit's 28x28 input, the
+    probabilities and saliency of the digit picked.
 
     Args:
         image: (H, W) uint8 grey, from `read_image` (the canvas' PNG, an upload).
@@ -301,16 +355,20 @@ def show_results(image: np.ndarray, names: list[str], show_why: bool, prompt: st
     if not models:
         return
     with shown_errors("Reading this picture"):
-        results = recognize_all(image, models)
-        name, first = next(iter(results.items()))
+        readings = read_all(image, models)
+        name, first = next(iter(readings.items()))
         if first.blank:
             st.info(prompt, icon=":material/draw:")
             return
-        columns = st.columns(len(results)) if len(results) > 1 else [st.container()]
-        for column, (model_name, result) in zip(columns, results.items()):
+        columns = st.columns(len(readings)) if len(readings) > 1 else [st.container()]
+        for column, (model_name, reading) in zip(columns, readings.items()):
             with column:
-                show_answer(result, MODELS[model_name])
-        show_model_input(first.steps, name, models[name], show_why)
+                show_answer(reading, MODELS[model_name])
+        pick = pick_digit(first)
+        for column, reading in zip(columns, readings.values()):
+            picked = reading.digits[min(pick, len(reading.digits) - 1)]
+            column.html(probability_bars(picked.probabilities))
+        show_model_input(first.digits[pick].steps, name, models[name], show_why)
 
 
 # The canvas' toolbar (undo, redo, reset) only shows while a mouse hovers over the canvas:
@@ -355,47 +413,54 @@ def clear_canvas() -> None:
 
 
 @st.fragment
-def draw_section(names: list[str], brush: int, show_why: bool) -> None:
-    """Canvas and live prediction. A fragment: a stroke reruns only this part of the page."""
-    canvas_column, result_column = st.columns([5, 7], gap="large")
-    with canvas_column:
-        st.caption("Draw one digit, 0-9, as large as you like.")
-        st.space("medium")  # room for the canvas' own toolbar, pinned above its top edge
-        canvas = st_canvas(
-            stroke_width=brush,
-            stroke_color="#000000",
-            background_color="#FFFFFF",
-            height=CANVAS_SIZE,
-            width=CANVAS_SIZE,
-            drawing_mode="freedraw",
-            update_streamlit=True,
-            return_image_data=True,
-            key=f"canvas-{st.session_state.get('canvas_version', 0)}",
-        )
-        st.button("Clear", on_click=clear_canvas, icon=":material/delete:")
-        st.caption("The buttons above the canvas undo and redo strokes.")
-    with result_column:
-        prompt = "Draw a digit on the canvas to see what the model thinks."
-        with shown_errors("Reading the drawing"):
-            png = canvas.image_bytes
-            if png is None:
-                st.info(prompt, icon=":material/draw:")
-            else:
-                show_results(read_image(png), names, show_why, prompt)
+def draw_section(names: list[str], brush: int, show_why: bool, wide: bool) -> None:
+    """Canvas and live answer. A fragment: a stroke reruns only this part of the page."""
+    st.caption(
+        "Write a digit or a whole number, left to right, as large as you like."
+        if wide
+        else "Write a digit, or a short number, as large as you like."
+    )
+    st.space("medium")  # room for the canvas' own toolbar, pinned above its top edge
+    width = CANVAS_WIDE if wide else CANVAS_SIZE
+    canvas = st_canvas(
+        stroke_width=brush,
+        stroke_color="#000000",
+        background_color="#FFFFFF",
+        height=CANVAS_SIZE,
+        width=width,
+        drawing_mode="freedraw",
+        update_streamlit=True,
+        return_image_data=True,
+        key=f"canvas-{st.session_state.get('canvas_version', 0)}-{width}",
+    )
+    st.button("Clear", on_click=clear_canvas, icon=":material/delete:")
+    st.caption("The buttons above the canvas undo and redo strokes.")
+    prompt = "Write a digit or a number on the canvas to see what the model reads."
+    with shown_errors("Reading the drawing"):
+        png = canvas.image_bytes
+        if png is None:
+            st.info(prompt, icon=":material/draw:")
+        else:
+            show_results(read_image(png), names, show_why, prompt)
+
+
+def on_a_phone() -> bool:
+    """Whether the page was opened on a phone (its browser says "Mobi" in its User-Agent)."""
+    return "Mobi" in (st.context.headers.get("User-Agent") or "")
 
 
 @st.fragment
 def upload_section(names: list[str], show_why: bool) -> None:
     """A photo or scan through the same pipeline. A fragment: an upload reruns only this."""
     uploaded = st.file_uploader(
-        "A photo or scan of one handwritten digit",
+        "A photo or scan of a handwritten digit or number",
         type=UPLOAD_TYPES,
         max_upload_size=UPLOAD_MB,
         help="Dark ink on light paper or light on dark; up to "
         f"{UPLOAD_MB} MB. It goes through the same steps as a drawing.",
     )
     if uploaded is None:
-        st.info("Upload a picture of a single handwritten digit.", icon=":material/upload:")
+        st.info("Upload a picture of a handwritten digit or number.", icon=":material/upload:")
         return
     if uploaded.size > UPLOAD_MB * 1024 * 1024:
         st.error(
@@ -408,15 +473,10 @@ def upload_section(names: list[str], show_why: bool) -> None:
     except ImageReadError as error:
         st.error(f"Cannot use {uploaded.name}: {error}.", icon=":material/error:")
         return
-    picture_column, result_column = st.columns([5, 7], gap="large")
-    picture_column.image(thumbnail(image), caption=uploaded.name)
-    with result_column:
-        show_results(
-            image,
-            names,
-            show_why,
-            prompt="No ink found in this picture: is it blank, or very faint?",
-        )
+    st.image(thumbnail(image), caption=uploaded.name)
+    show_results(
+        image, names, show_why, prompt="No ink found in this picture: is it blank, or very faint?"
+    )
 
 
 def history_chart(history: dict[str, list[float]]) -> alt.Chart:
@@ -566,6 +626,19 @@ with st.sidebar:
     )
     names = list(MODELS) if choice == "both" else [choice]
     brush = st.slider("Brush width", 8, 40, 18, help="Pen width in canvas pixels.")
+    wide = (
+        st.segmented_control(
+            "Canvas",
+            ["wide", "square"],
+            default="square" if on_a_phone() else "wide",
+            required=True,
+            key="canvas_shape",
+            format_func={"wide": "Wide", "square": "Square"}.get,
+            help="Wide: room for a number of up to six digits and more. Square: fits a "
+            "phone's screen (the default there), for a digit or a short number.",
+        )
+        == "wide"
+    )
     show_why = st.toggle(
         "Show why",
         value=True,
@@ -583,13 +656,15 @@ with st.sidebar:
     st.html(ANSWER_CSS)
 
 st.title("✏️ Digit Sketch")
-st.caption("Draw a digit and see what a neural network trained on MNIST sees and thinks.")
+st.caption(
+    "Write a digit or a number and see what a neural network trained on MNIST sees and thinks."
+)
 
 # Every tab is rendered on every run, so that switching tabs happens in the browser alone:
 # the canvas, its drawing and the upload stay as they were.
 draw_tab, upload_tab, report_tab = st.tabs(["Draw", "Upload a photo", "Model report"])
 with draw_tab:
-    draw_section(names, brush, show_why)
+    draw_section(names, brush, show_why, wide)
 with upload_tab:
     upload_section(names, show_why)
 with report_tab:

@@ -1,4 +1,4 @@
-"""The platform's floor for the latency benchmark: the app's canvas and one metric, nothing
+"""The platform's floor for the latency benchmark: the app's (wide) canvas and one metric, nothing
 else. `streamlit run benchmarks/bare_app.py`."""
 
 import streamlit as st
@@ -9,7 +9,7 @@ canvas = st_canvas(
     stroke_color="#000000",
     background_color="#FFFFFF",
     height=280,
-    width=280,
+    width=780,  # as the app's wide canvas
     drawing_mode="freedraw",
     update_streamlit=True,
     return_image_data=True,

@@ -103,6 +103,7 @@ def main() -> int:
         by_source[digit.source].append(bool(hit))
         by_digit[str(digit.label)].append(bool(hit))
     unsure = np.array([bool(r.get("unsure")) for r in results])
+    several = sum(len(r.get("digits", [])) > 1 for r in results)
 
     print(f"Canvas accuracy, model {args.model}: {len(digits)} UNIPEN digits from {args.data.name}")
     print(
@@ -110,7 +111,10 @@ def main() -> int:
         f"drawing {drawn - started:.1f} s, model.predict {classified - drawn:.1f} s"
     )
     print(f"\nOVERALL  {hits.mean():.2%}  ({hits.sum()}/{len(hits)})")
-    print(f"errors or blank: {sum('error' in r or r.get('digit') is None for r in results)}")
+    print(f"errors or blank: {sum('error' in r or r.get('number') is None for r in results)}")
+    print(
+        f"single digits read as several: {several} of {len(results)} ({several / len(results):.2%})"
+    )
     print(
         f"shown as unsure: {unsure.mean():.2%}; accuracy of the sure ones "
         f"{hits[~unsure].mean():.2%}, of the unsure ones "

@@ -4,10 +4,11 @@
     python -m benchmarks.latency --n 2000 --model ann
 
 The app receives each stroke's canvas as PNG bytes and runs `read_image` (decode),
-`recognize` (preprocess, model, doubts) and, as the page shows it by default,
+`read` (find the digits, preprocess, model, doubts) and, as the page shows it by default,
 `occlusion_saliency` (one batch of erased copies through the model). This times exactly those
 calls on UNIPEN pen-stroke digits drawn as the app's canvas draws them (black on white,
-280x280, brush 12-26 px), with and without the saliency.
+280x280, brush 12-26 px), with and without the saliency, and on 200 six-digit numbers written
+on the app's wide canvas (model/strokes.py: compose_number).
 In the same run it times the naive path: the same decode and preprocessing, then Keras'
 `model.predict` on each image, and prints the ratio.
 """
@@ -26,8 +27,8 @@ from model.classifier import Classifier, model_dir, model_path
 from model.explain import occlusion_saliency
 from model.imageio import read_image
 from model.preprocessing import preprocess
-from model.recognize import recognize
-from model.strokes import drawings, encode_png, load_pen_digits
+from model.recognize import read
+from model.strokes import compose_number, drawings, encode_png, load_pen_digits, render
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:
@@ -65,14 +66,31 @@ def main() -> int:
     classifier = Classifier(model_path(args.model))
 
     def served(png: bytes) -> np.ndarray:
-        return recognize(read_image(png), classifier).probabilities
+        return read(read_image(png), classifier).digits[0].probabilities
 
     def served_with_saliency(png: bytes) -> np.ndarray:
-        result = recognize(read_image(png), classifier)
-        occlusion_saliency(classifier, result.steps.digit_28x28)
-        return result.probabilities
+        reading = read(read_image(png), classifier)
+        picked = reading.digits[reading.least_certain()]
+        occlusion_saliency(classifier, picked.steps.digit_28x28)
+        return picked.probabilities
 
     ours = time_each(served, pngs)
+    # Six-digit numbers by one writer each, on the app's wide canvas (280x780).
+    rng = np.random.default_rng(0)
+    numbers = [
+        encode_png(
+            render(
+                compose_number([digits[i] for i in rng.choice(len(digits), 6)], rng, 280, 780),
+                18,
+                "black_on_white",
+                280,
+                780,
+            )
+        )
+        for _ in range(200)
+    ]
+    number_times = time_each(served, numbers)
+    number_why_times = time_each(served_with_saliency, numbers)
     with_why = time_each(served_with_saliency, pngs)
 
     import keras  # only the naive path needs TensorFlow
@@ -90,6 +108,7 @@ def main() -> int:
     agree = np.mean([served(p).argmax() == naive(p).argmax() for p in sample])
 
     ours_p, why_p, naive_p = percentiles(ours), percentiles(with_why), percentiles(naive_times)
+    number_p, number_why_p = percentiles(number_times), percentiles(number_why_times)
     print(f"Per-drawing server latency, {args.model}, {len(pngs)} UNIPEN drawings as canvas PNGs")
     print(f"machine: {describe()}")
     print(f"{'path':<44} {'p50':>8} {'p90':>8} {'p99':>8}  (ms)")
@@ -100,6 +119,14 @@ def main() -> int:
     print(
         f"{'as the page: the same + saliency (default on)':<44} "
         + " ".join(f"{why_p[k]:8.3f}" for k in ("p50", "p90", "p99"))
+    )
+    print(
+        f"{'a 6-digit number (280x780 canvas)':<44} "
+        + " ".join(f"{number_p[k]:8.3f}" for k in ("p50", "p90", "p99"))
+    )
+    print(
+        f"{'the same + saliency of one digit':<44} "
+        + " ".join(f"{number_why_p[k]:8.3f}" for k in ("p50", "p90", "p99"))
     )
     print(
         f"{'naive: same + keras model.predict per image':<44} "

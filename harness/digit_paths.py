@@ -71,3 +71,39 @@ def place(strokes, size=280, height=0.7, left=0.5, top=0.5):
 def draw_digit(digit, style="white_on_black", size=280, brush=18, height=0.7, left=0.5, top=0.5):
     """A hand-made digit on a canvas: (size, size, 4) uint8 RGBA."""
     return render(place(DIGIT_PATHS[digit], size, height, left, top), brush, style, size)
+
+
+def write_number(
+    number: str,
+    height: float = 0.6,
+    gap: float = 0.3,
+    canvas: tuple[int, int] = (280, 780),
+    paths: dict[int, list[np.ndarray]] | None = None,
+) -> list[np.ndarray]:
+    """Canvas strokes of a number written with the hand-made paths, left to right.
+
+    Args:
+        number: the digits, e.g. "2025".
+        height: each digit's height as a share of the canvas' height.
+        gap: the space between digits' boxes, in digit heights (negative: they overlap).
+        canvas: (height, width) in pixels.
+        paths: other strokes for some digits (a 5 with a lifted bar, ...).
+    """
+    paths = {**DIGIT_PATHS, **(paths or {})}
+    size = height * canvas[0]
+    strokes, x = [], 0.0
+    for char in number:
+        digit = paths[int(char)]
+        points = np.concatenate(digit)
+        low, high = points.min(axis=0), points.max(axis=0)
+        for stroke in digit:
+            strokes.append((stroke - [low[0], 0]) * size + [x, (canvas[0] - size) / 2])
+        x += (high[0] - low[0]) * size + gap * size
+    width = x - gap * size
+    return [stroke + [(canvas[1] - width) / 2, 0] for stroke in strokes]
+
+
+def draw_number(number: str, style="black_on_white", brush=16, **kwargs) -> np.ndarray:
+    """A number written with the hand-made paths: (280, 780, 4) uint8 RGBA by default."""
+    canvas = kwargs.get("canvas", (280, 780))
+    return render(write_number(number, **kwargs), brush, style, canvas[0], canvas[1])

@@ -324,8 +324,10 @@ def normalise_stroke(
     if change > 0:
         # Thin: keep the pixels deeper than `change` inside the ink. Never thin by more
         # than 30% of the width each side, so that a stroke narrower here and there survives.
-        change = min(change, 0.3 * width)
         distance = distance_to_paper(mask) if inside is None else inside
+        # Nor by more than most of the thickest stroke's half-width: a digit written thinner
+        # than the pen width given (a number's, measured across all its digits) keeps its ink.
+        change = min(change, 0.3 * width, 0.6 * float(distance.max()))
         return np.clip(distance - change, 0.0, 1.0)
     # Thicken: add the paper within -change of the ink.
     margin = int(np.ceil(-change)) + 1

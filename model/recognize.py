@@ -20,7 +20,15 @@ from model.preprocessing import (
     preprocess_steps,
     stroke_width,
 )
-from model.segment import Group, cut, cut_candidates, group_pieces, line_height, may_be_several
+from model.segment import (
+    Group,
+    cut,
+    cut_candidates,
+    group_pieces,
+    line_height,
+    may_be_several,
+    partitions,
+)
 
 # Below this top probability the page shows the two best candidates instead of one answer.
 CONFIDENT = 0.70
@@ -35,7 +43,7 @@ WIDEST = 1.7
 MIN_LENGTH_IN_PEN_WIDTHS = 2.5
 # More separate marks than this is not one handwritten digit.
 MAX_MARKS = 4
-# A group of ink wide enough to be touching digits is cut in two only where the classifier
+# A group of ink wide enough to be touching digits is parted in two only where the classifier
 # reads both sides at least this surely, and more surely than the whole.
 SPLIT_CONFIDENCE = 0.9
 # Touching digits are cut at most this many times over (a run of up to 2**3 digits).
@@ -48,6 +56,8 @@ TOO_LITTLE_INK = "there is very little ink for a digit"
 SEVERAL_DIGITS = "this looks like more than one digit: draw one at a time"
 TOO_WIDE = "this is wider than any digit: more than one digit, or one lying on its side?"
 SCATTERED = "the ink is in many separate pieces"
+# The doubts that say the ink may be several digits rather than one.
+SEVERAL = {SEVERAL_DIGITS, TOO_WIDE, SCATTERED}
 
 
 @dataclass(frozen=True)
@@ -124,21 +134,43 @@ class Reading:
 
 def read(image: np.ndarray, classifier: Classifier) -> Reading:
     """Read a digit or a number written left to right (see `preprocessing.preprocess`
-    for `image`)."""
+    for `image`).
+
+    The ink is first read as one digit. When nothing says it is several (see `doubts_about`:
+    marks side by side, too wide, scattered), that is the reading, exactly as `recognize`
+    gives it, doubts and all: a single digit is (almost) never cut in two. Otherwise the ink
+    is parted into digits, which are read one by one.
+    """
     found = find_ink(image)
     if found is None:
         return Reading()
+    scale = found.input_scale
+    whole = recognize_steps([digit_steps(found)], classifier)[0]
     groups = group_pieces(found.mask)
+    if not set(whole.doubts) & SEVERAL and not _each_a_digit(found, groups, classifier):
+        return Reading((whole,), (_in_input(whole.steps.bbox, scale),))
     height = line_height(groups)
     groups = [part for group in groups for part in _split(found, group, height, classifier)]
-    if len(groups) == 1:  # one digit: exactly as `recognize` reads it
-        steps = [digit_steps(found)]
-    else:  # one pen across the number: a "1" keeps the pen of the digits beside it
-        pen = stroke_width(found.mask)
-        steps = [digit_steps(found, g.mask, g.pieces, pen) for g in groups]
-    scale = found.input_scale
-    boxes = tuple(tuple(int(round(v * scale)) for v in s.bbox) for s in steps)
-    return Reading(tuple(recognize_steps(steps, classifier)), boxes)
+    if len(groups) == 1:  # one digit after all, with its doubts
+        return Reading((whole,), (_in_input(whole.steps.bbox, scale),))
+    pen = stroke_width(found.mask)  # one pen across the number: a "1" keeps its neighbours'
+    steps = [digit_steps(found, g.mask, g.pieces, pen) for g in groups]
+    digits = tuple(recognize_steps(steps, classifier))
+    return Reading(digits, tuple(_in_input(s.bbox, scale) for s in steps))
+
+
+def _in_input(box: tuple[int, int, int, int], scale: float) -> tuple[int, int, int, int]:
+    """A box in the preprocessed ink's pixels -> in the input picture's pixels."""
+    return tuple(int(round(v * scale)) for v in box)
+
+
+def _each_a_digit(found: Ink, groups: list[Group], classifier: Classifier) -> bool:
+    """Whether there are several groups of ink side by side, each read surely as a digit."""
+    if len(groups) < 2:
+        return False
+    steps = [digit_steps(found, g.mask, g.pieces) for g in groups]
+    confidence = classifier.predict(np.stack([s.digit_28x28 for s in steps])).max(axis=1)
+    return bool(confidence.min() >= SPLIT_CONFIDENCE)
 
 
 def _split(found: Ink, group: Group, height: float, classifier: Classifier, depth: int = 0):
@@ -147,7 +179,8 @@ def _split(found: Ink, group: Group, height: float, classifier: Classifier, dept
     them better than the whole; then each side again."""
     if depth >= MAX_SPLIT_DEPTH or not may_be_several(group, height):
         return [group]
-    pairs = [pair for column in cut_candidates(group, height) if (pair := cut(group, column))]
+    pairs = partitions(group)
+    pairs += [pair for column in cut_candidates(group, height) if (pair := cut(group, column))]
     if not pairs:
         return [group]
     parts = [group] + [side for pair in pairs for side in pair]

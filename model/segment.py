@@ -5,27 +5,37 @@ So the pieces of ink (connected components) are first gathered into digits: piec
 stand over one another (the bar of a 5, the two strokes of a 4, a dot over nothing) belong to
 one digit, pieces side by side to different ones, even where a slanted digit reaches a little
 over its neighbour. Then a group too wide to be one digit is two or more digits that touch
-(one stroke runs into the next): `cut_candidates` proposes where to cut it, and the caller
-(`recognize.read_number`) keeps the cuts the classifier reads best.
+(one stroke runs into the next), or digits that reach over each other: `partitions` and
+`cut_candidates` propose how to part it, and the caller (`recognize.read`) keeps the parting
+the classifier reads best.
 
 Everything works on the ink mask of `preprocessing.find_marks`, in its pixels.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-# Two pieces belong to one digit when the narrower one stands over the other for at least
-# this share of its width. Side-by-side digits that lean over each other overlap far less;
-# the bar of a 5 or the stem of a 4 lies (almost) wholly over the rest of its digit.
+# Pieces shorter than this share of the tallest piece are parts of a digit (the bar of a 5, a
+# dot), never a digit of their own.
+TALL_PIECE = 0.45
+# Two tall pieces belong to one digit when the narrower one stands over the other for at
+# least this share of its width (the stem of a 4 over its other stroke)...
 SAME_DIGIT_OVERLAP = 0.6
-# A group wider than this many times the line's height may be several touching digits
-# (MNIST's digits are at most 1.7 times as wide as high, most of them under 1; touching
-# pairs are wider than 1.1).
+# ... or, when both are of about the same, full height (at least FULL_HEIGHT of the taller),
+# for this share: side-by-side digits that lean over each other overlap far less.
+FULL_HEIGHT = 0.7
+FULL_OVERLAP = 0.85
+# A group wider than this many times the line's height may be several touching digits (a
+# "41" written close is 0.75 times as wide as high); the classifier decides whether it is.
 MAY_BE_SEVERAL = 0.9
+# Wider than this, a group is more likely several digits than one: 96% of single digits
+# drawn on a canvas are narrower (UNIPEN digits drawn as in benchmarks/canvas_accuracy.py).
+LIKELY_SEVERAL = 1.3
 # A cut leaves at least this share of the line's height on each side: no digit is thinner
 # than a stroke, and a "1" is about a quarter of its height wide.
 MIN_PART = 0.18
@@ -49,43 +59,53 @@ class Group:
 def group_pieces(mask: np.ndarray) -> list[Group]:
     """Gather the pieces of ink into digits, ordered left to right.
 
+    Pieces at least TALL_PIECE of the tallest piece high are gathered where they overlap:
+    a shorter one (the stem of a 4) where it stands mostly over the other, two of full height
+    only where one stands nearly wholly over the other (a "1" leaning over its neighbour is
+    a digit of its own). Then each smaller piece (the bar of a 5, a dot) joins the group it
+    overlaps most, or the nearest one.
+
     Args:
         mask: (H, W) bool ink, specks already removed (`preprocessing.find_marks`).
     Returns:
         the groups, left to right by the centre of their box; [] for an empty mask.
     """
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), 8)
+    count, labels, stats = _label(mask, cv2.boundingRect(mask.view(np.uint8)))
     if count <= 1:
         return []
-    # Each group is a set of component labels; merge groups while two overlap enough.
-    groups = [[label] for label in range(1, count)]
-    spans = {
-        label: (stats[label, 0], stats[label, 0] + stats[label, 2]) for label in range(1, count)
-    }
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    tall = [n for n in range(1, count) if stats[n, 3] >= TALL_PIECE * heights.max()]
+    small = [n for n in range(1, count) if n not in tall]
+    groups = [[n] for n in tall]
     merged = True
     while merged:
         merged = False
-        boxes = [_span(group, spans) for group in groups]
-        for i in range(len(groups)):
-            for j in range(i + 1, len(groups)):
-                if _overlap_share(boxes[i], boxes[j]) >= SAME_DIGIT_OVERLAP:
-                    groups[i] += groups.pop(j)
-                    merged = True
-                    break
-            if merged:
+        for i, j in itertools.combinations(range(len(groups)), 2):
+            if _same_digit(_box(groups[i], stats), _box(groups[j], stats)):
+                groups[i] += groups.pop(j)
+                merged = True
                 break
+    for n in small:
+        piece = _box([n], stats)
+        boxes = [_box(group, stats) for group in groups]
+        overlaps = [_overlap(piece, box) for box in boxes]
+        if max(overlaps) > 0:
+            best = int(np.argmax(overlaps))
+        else:
+            best = int(np.argmin([_gap(piece, box) for box in boxes]))
+        groups[best].append(n)
     result = []
     for group in groups:
         group_mask = np.isin(labels, group)
-        x, y, width, height = cv2.boundingRect(group_mask.view(np.uint8))
-        pieces = stats[group, :4].astype(np.int64)
-        result.append(Group(group_mask, (x, y, width, height), pieces))
+        box = cv2.boundingRect(group_mask.view(np.uint8))
+        result.append(Group(group_mask, box, stats[group, :4].astype(np.int64)))
     return sorted(result, key=lambda g: g.box[0] + g.box[2] / 2)
 
 
 def line_height(groups: list[Group]) -> float:
-    """The height of the written line: the tallest group's (digits share one line)."""
-    return float(max(g.box[3] for g in groups)) if groups else 0.0
+    """The height of the written line: the median group's (digits share one line; a median
+    is not thrown by one digit written large, or by digits merged into one group)."""
+    return float(np.median([g.box[3] for g in groups])) if groups else 0.0
 
 
 def may_be_several(group: Group, height: float) -> bool:
@@ -118,6 +138,24 @@ def cut_candidates(group: Group, height: float, count: int = 5) -> list[int]:
     return [x + c for c in chosen]
 
 
+def partitions(group: Group) -> list[tuple[Group, Group]]:
+    """A group of several pieces parted in two between pieces: the pieces whose centres lie
+    left of each gap between centres go left, the rest right (digits side by side that reach
+    over each other, gathered into one group)."""
+    count, labels, stats = _label(group.mask, group.box)
+    if count <= 2:
+        return []
+    order = sorted(range(1, count), key=lambda n: stats[n, 0] + stats[n, 2] / 2)
+    result = []
+    for split in range(1, len(order)):
+        sides = []
+        for side in (order[:split], order[split:]):
+            mask = np.isin(labels, side)
+            sides.append(Group(mask, cv2.boundingRect(mask.view(np.uint8)), stats[side, :4]))
+        result.append((sides[0], sides[1]))
+    return result
+
+
 def cut(group: Group, column: int) -> tuple[Group, Group] | None:
     """The group split at picture column `column`: (left, right), or None when a side would
     be empty."""
@@ -133,12 +171,49 @@ def cut(group: Group, column: int) -> tuple[Group, Group] | None:
     return groups[0], groups[1]
 
 
-def _span(group: list[int], spans: dict[int, tuple[int, int]]) -> tuple[int, int]:
-    return min(spans[label][0] for label in group), max(spans[label][1] for label in group)
+def _label(mask: np.ndarray, box: tuple[int, int, int, int]):
+    """Connected pieces of a mask, labelled inside `box` only (labelling is the costly step,
+    and the ink is a fraction of a wide canvas).
+
+    Returns:
+        (count, labels, stats) as cv2.connectedComponentsWithStats gives them (label 0 the
+        paper), with labels (H, W) int32 for the whole mask and stats in its coordinates.
+    """
+    x, y, width, height = box
+    labels = np.zeros(mask.shape, np.int32)
+    if width == 0 or height == 0:
+        return 1, labels, np.zeros((1, 5), np.int32)
+    crop = mask[y : y + height, x : x + width].view(np.uint8)
+    count, labels[y : y + height, x : x + width], stats, _ = cv2.connectedComponentsWithStats(
+        crop, 8
+    )
+    stats[:, 0] += x
+    stats[:, 1] += y
+    return count, labels, stats
 
 
-def _overlap_share(a: tuple[int, int], b: tuple[int, int]) -> float:
-    """How much of the narrower of two horizontal spans the other covers, 0..1."""
-    overlap = min(a[1], b[1]) - max(a[0], b[0])
-    narrower = min(a[1] - a[0], b[1] - b[0])
-    return max(0.0, overlap) / max(1, narrower)
+def _box(group: list[int], stats: np.ndarray) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) around a group's pieces."""
+    x0, y0 = stats[group, 0].min(), stats[group, 1].min()
+    x1 = (stats[group, 0] + stats[group, 2]).max()
+    y1 = (stats[group, 1] + stats[group, 3]).max()
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+def _same_digit(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Whether two groups of tall pieces stand over each other enough to be one digit."""
+    narrower = max(1, min(a[2] - a[0], b[2] - b[0]))
+    share = _overlap(a, b) / narrower
+    height_a, height_b = a[3] - a[1], b[3] - b[1]
+    both_full = min(height_a, height_b) >= FULL_HEIGHT * max(height_a, height_b)
+    return share >= (FULL_OVERLAP if both_full else SAME_DIGIT_OVERLAP)
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
+    """How far two (x0, y0, x1, y1) boxes overlap horizontally, in pixels (0 when apart)."""
+    return max(0, min(a[2], b[2]) - max(a[0], b[0]))
+
+
+def _gap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
+    """How far apart two (x0, y0, x1, y1) boxes are horizontally, in pixels."""
+    return max(b[0] - a[2], a[0] - b[2], 0)

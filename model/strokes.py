@@ -89,14 +89,17 @@ def place_strokes(digit: PenDigit, pen: Pen, size: int = CANVAS_SIZE) -> list[np
     return [(stroke - low) * scale + origin for stroke in digit.strokes]
 
 
-def render(strokes: list[np.ndarray], brush: int, style: str, size: int = CANVAS_SIZE):
+def render(strokes: list[np.ndarray], brush: int, style: str, size: int = CANVAS_SIZE, width=None):
     """Draw canvas-pixel strokes with a round anti-aliased brush.
 
+    Args:
+        size: the canvas' height in pixels; width: its width (default: size, square).
     Returns:
-        (size, size, 4) uint8 RGBA: white on opaque black, black on opaque white, or black
+        (size, width, 4) uint8 RGBA: white on opaque black, black on opaque white, or black
         on transparent paper (alpha 0 off the ink), as the canvas returns them.
     """
-    coverage = np.zeros((size, size), np.uint8)
+    width = width or size
+    coverage = np.zeros((size, width), np.uint8)
     shift = 4  # sub-pixel precision: coordinates in 1/16 pixel
     for stroke in strokes:
         fixed = np.round(stroke * (1 << shift)).astype(np.int32).reshape(-1, 1, 2)
@@ -106,7 +109,7 @@ def render(strokes: list[np.ndarray], brush: int, style: str, size: int = CANVAS
             )
         else:
             cv2.polylines(coverage, [fixed], False, 255, brush, cv2.LINE_AA, shift)
-    rgba = np.empty((size, size, 4), np.uint8)
+    rgba = np.empty((size, width, 4), np.uint8)
     if style == "white_on_black":
         rgba[:, :, :3] = coverage[:, :, None]
         rgba[:, :, 3] = 255
@@ -141,3 +144,49 @@ def drawings(
     for index, digit in enumerate(digits):
         pen = pen_for(index, style, seed)
         yield digit, pen, draw(digit, pen)
+
+
+def compose_number(
+    digits: list[PenDigit],
+    rng: np.random.Generator,
+    height: int = CANVAS_SIZE,
+    width: int = 3 * CANVAS_SIZE,
+) -> list[np.ndarray]:
+    """Strokes of a number written on one line by the writer of `digits`, left to right.
+
+    The digits keep the writer's own sizes relative to each other (within 0.6-1.25 times
+    their median, the tallest 40-70% of the canvas high), stand on a common baseline (with a
+    little wobble), and follow each other
+    with gaps around 0.3 digit heights that vary; one gap in eight closes up, so that some
+    digits touch. A number too long for the canvas is written smaller.
+
+    Args:
+        digits: the digits to write, in order (one writer's, for a natural number).
+    Returns:
+        the strokes in canvas pixels (x, y), for `render(strokes, brush, style, height,
+        width)`.
+    """
+    boxes = [np.concatenate(d.strokes) for d in digits]
+    lows = [b.min(axis=0) for b in boxes]
+    spans = [np.maximum(b.max(axis=0) - low, 1e-9) for b, low in zip(boxes, lows)]
+    # The writer's own sizes relative to each other, within bounds: some tablets recorded a
+    # writer's samples in different units.
+    heights = np.array([span[1] for span in spans])
+    relative = np.clip(heights / np.median(heights), 0.6, 1.25)
+    typical = rng.uniform(0.4, 0.7) * height / relative.max()
+    placed, cursor = [], 0.0
+    for digit, low, span, size in zip(digits, lows, spans, relative):
+        scale = size * typical / span[1]
+        wobble = rng.normal(0, 0.03) * typical
+        # Bottom of the digit on the baseline (y = 0), its left edge at the cursor.
+        offset = np.array([cursor, -span[1] * scale + wobble]) - low * scale
+        placed.append([stroke * scale + offset for stroke in digit.strokes])
+        gap = rng.uniform(-0.08, 0.0) if rng.uniform() < 0.125 else rng.normal(0.3, 0.1)
+        cursor += min(span[0] * scale, 1.5 * typical) + max(gap, -0.08) * typical
+    points = np.concatenate([np.concatenate(strokes) for strokes in placed])
+    low, high = points.min(axis=0), points.max(axis=0)
+    room = np.array([width, height]) * 0.9
+    fit = min(1.0, *(room / np.maximum(high - low, 1e-9)))
+    free = np.array([width, height]) - (high - low) * fit
+    origin = free * rng.uniform(0.2, 0.8, 2)
+    return [(stroke - low) * fit + origin for strokes in placed for stroke in strokes]

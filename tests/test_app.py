@@ -15,11 +15,12 @@ import streamlit as st
 from conftest import REPO
 from streamlit.testing.v1 import AppTest
 
-from harness.digit_paths import draw_digit
+from harness.digit_paths import draw_digit, draw_number
 from model.classifier import MODEL_DIR, MODEL_DIR_ENV
 from model.strokes import encode_png
 
 TIMEOUT = 60
+CANVAS = "canvas-0-780"  # the first canvas' key on the wide canvas (app.CANVAS_WIDE)
 
 
 def canvas_value(rgba: np.ndarray) -> dict:
@@ -38,7 +39,7 @@ def fresh_caches():
 def run_app(drawing: np.ndarray | None = None, **state) -> AppTest:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
     if drawing is not None:
-        at.session_state["canvas-0"] = canvas_value(drawing)
+        at.session_state[CANVAS] = canvas_value(drawing)
     for key, value in state.items():
         at.session_state[key] = value
     return at.run()
@@ -57,7 +58,7 @@ def test_starts_and_prompts_on_a_blank_canvas():
     at = run_app()
     assert not at.exception
     assert not at.error
-    assert any("Draw a digit" in i.value for i in at.info)
+    assert any("Write a digit or a number" in i.value for i in at.info)
     assert predictions(at) == {}
     assert [t.label for t in at.tabs] == ["Draw", "Upload a photo", "Model report"]
 
@@ -75,7 +76,7 @@ def test_every_tab_is_rendered_so_switching_keeps_the_drawing():
 
 def test_a_damaged_canvas_message_gets_a_message_and_the_page_goes_on():
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
-    at.session_state["canvas-0"] = {
+    at.session_state[CANVAS] = {
         "drawing": {"raw": {"objects": []}, "data": "data:image/png;base64,AAAA"},
         "backgroundFit": None,
     }
@@ -110,10 +111,24 @@ def test_a_drawn_digit_is_predicted_with_its_chart(digit):
     assert 'alt="What the model sees' in shown and 'alt="Why (CNN)' in shown
 
 
+def test_a_written_number_is_read_with_each_digit():
+    at = run_app(draw_number("2025", height=0.5))
+    assert not at.exception
+    assert predictions(at) == {"Prediction (CNN)": "2025"}
+    assert "4 digits" in at.metric[0].delta
+    shown = html_shown(at)
+    assert shown.count("<figure>") == 4 + 2  # each digit's input; the picked one and its why
+    pick = at.button_group(key="pick-2025")  # the digit picker
+    assert pick.value in {"1: 2", "2: 0", "3: 2", "4: 5"}  # the least certain digit
+    pick.set_value("4: 5").run()
+    assert not at.exception
+    assert predictions(at) == {"Prediction (CNN)": "2025"}
+
+
 def test_an_empty_drawing_shows_the_prompt():
     at = run_app(np.full((280, 280, 4), 255, np.uint8))
     assert predictions(at) == {}
-    assert any("Draw a digit" in i.value for i in at.info)
+    assert any("Write a digit or a number" in i.value for i in at.info)
 
 
 def test_switching_to_the_ann_and_to_both():
@@ -143,7 +158,7 @@ def test_clear_empties_the_canvas_and_the_prediction():
     clear.click().run()
     assert predictions(at) == {}
     assert at.session_state["canvas_version"] == 1
-    assert any("Draw a digit" in i.value for i in at.info)
+    assert any("Write a digit or a number" in i.value for i in at.info)
 
 
 def upload(at: AppTest, name: str, content: bytes, mime: str = "image/png") -> AppTest:

@@ -24,7 +24,7 @@ from harness.browser import (
     wait_for_answer,
     wait_for_canvas,
 )
-from harness.digit_paths import DIGIT_PATHS, place
+from harness.digit_paths import DIGIT_PATHS, place, write_number
 from model.strokes import Pen, load_pen_digits, place_strokes
 
 pytestmark = pytest.mark.browser
@@ -80,7 +80,7 @@ def canvas_is_blank(page) -> bool:
 
 def test_blank_page_prompts_and_predicts_nothing(page):
     assert predictions(page) == {}
-    assert page.get_by_text("Draw a digit on the canvas").is_visible()
+    assert page.get_by_text("Write a digit or a number on the canvas").is_visible()
 
 
 def test_real_digits_drawn_with_the_mouse_are_read_and_clear_empties(page):
@@ -107,6 +107,14 @@ def test_switching_tabs_keeps_the_drawing_and_the_answer(page):
     wait_for_canvas(page)
     assert predictions(page) == answer
     assert not canvas_is_blank(page)
+    clear(page)
+
+
+def test_a_number_written_with_the_mouse_is_read(page):
+    answer = draw_and_wait(page, write_number("42", height=0.55))
+    assert answer == {"Prediction (CNN)": "42"}
+    # Each digit's input, and the picked digit's input and saliency.
+    assert page.locator(".ds-pictures figure").count() == 2 + 2
     clear(page)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from conftest import REPO, run_predict
 
-from harness.digit_paths import draw_digit
+from harness.digit_paths import draw_digit, draw_number
 from model import predict
 from model.classifier import model_path
 from model.strokes import STYLES, encode_png, render
@@ -153,3 +153,30 @@ def test_piping_into_head_ends_promptly(tmp_path):
     assert len(done.stdout.splitlines()) == 2
     assert json.loads(done.stdout.splitlines()[0])["digit"] == 5
     assert "Traceback" not in done.stderr and "Broken pipe" not in done.stderr, done.stderr
+
+
+def test_a_number_gets_its_digits_and_boxes(tmp_path):
+    path = tmp_path / "number.png"
+    path.write_bytes(encode_png(draw_number("2025", height=0.5)))
+    done = run_predict("--json", path)
+    assert done.returncode == 0
+    result = json.loads(done.stdout)
+    assert result["number"] == "2025"
+    assert result["digit"] is None and result["probabilities"] is None
+    assert [d["digit"] for d in result["digits"]] == [2, 0, 2, 5]
+    for d in result["digits"]:
+        x, y, w, h = d["box"]
+        assert x >= 0 and y >= 0 and x + w <= 780 and y + h <= 280 and w > 0 and h > 0
+        assert 0 < d["confidence"] <= 1 and isinstance(d["unsure"], bool)
+    lefts = [d["box"][0] for d in result["digits"]]
+    assert lefts == sorted(lefts)
+
+    plain = run_predict(path).stdout.strip()
+    assert plain.startswith(f"{path}: 2025 (digits ") and plain.count("%") == 4
+
+
+def test_a_single_digit_keeps_its_fields(files):
+    result = json.loads(run_predict("--json", files["white_on_black"][0]).stdout)
+    assert result["number"] == "3" and result["digit"] == 3
+    (only,) = result["digits"]
+    assert only["digit"] == 3 and only["confidence"] == result["confidence"]

@@ -1,0 +1,138 @@
+"""Numbers read exactly: real pen-stroke digits written as numbers, read by the predict command.
+
+    python -m benchmarks.number_accuracy                 # 1,200 numbers, 1-6 digits
+    python -m benchmarks.number_accuracy --n 300 --seed 1
+
+Each number is written the way a person writes one (model/strokes.py: compose_number): 1 to
+6 digits of one UNIPEN writer (same `writer`), with that writer's own sizes, on a common
+baseline, gaps around 0.3 digit heights that vary and sometimes close up so that digits
+touch, on an 840x280 canvas, in the three paper/ink styles, brush 10-22 px. Every number is
+seeded by its index. The PNGs go through `python -m model.predict --json`; its "number" is
+compared with the digits written. Reported: numbers read exactly, by length; digits read
+right (where the count is right); segmentation errors (a wrong count of digits). The naive
+method, for comparison, on the same pictures: every connected piece of ink sorted left to
+right and classified as a digit of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from benchmarks.machine import describe
+from harness import PEN_DIGITS
+from model.classifier import Classifier, model_path
+from model.imageio import read_image
+from model.preprocessing import digit_steps, find_ink
+from model.strokes import STYLES, compose_number, encode_png, load_pen_digits, render
+
+REPO = Path(__file__).resolve().parents[1]
+HEIGHT, WIDTH = 280, 840  # the app's canvas
+BRUSH_RANGE = (10, 22)
+
+
+def numbers(n: int, seed: int):
+    """(labels, rgba) for n numbers of 1-6 digits, each by one writer."""
+    by_writer = defaultdict(list)
+    for digit in load_pen_digits(PEN_DIGITS):
+        by_writer[(digit.source, digit.writer)].append(digit)
+    writers = sorted(w for w, ds in by_writer.items() if len(ds) >= 6)
+    for index in range(n):
+        rng = np.random.default_rng([seed, index])
+        own = by_writer[writers[rng.integers(len(writers))]]
+        length = 1 + index % 6
+        chosen = [own[i] for i in rng.choice(len(own), length, replace=False)]
+        strokes = compose_number(chosen, rng, HEIGHT, WIDTH)
+        brush = int(rng.integers(BRUSH_RANGE[0], BRUSH_RANGE[1] + 1))
+        style = STYLES[index % len(STYLES)]
+        yield "".join(str(d.label) for d in chosen), render(strokes, brush, style, HEIGHT, WIDTH)
+
+
+def predict_numbers(paths: list[Path], model: str) -> list[dict]:
+    command = [sys.executable, "-m", "model.predict", "--json", "--model", model]
+    done = subprocess.run(
+        command + [str(p) for p in paths], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    if [r["path"] for r in results] != [str(p) for p in paths]:
+        raise SystemExit(f"model.predict did not answer once per path: {done.stderr[-2000:]}")
+    return results
+
+
+def naive_number(path: Path, classifier: Classifier) -> str:
+    """Every connected piece of ink, left to right, classified as a digit of its own."""
+    found = find_ink(read_image(path))
+    if found is None:
+        return ""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(found.mask.view(np.uint8), 8)
+    order = sorted(range(1, count), key=lambda n: stats[n, 0] + stats[n, 2] / 2)
+    steps = [digit_steps(found, labels == n, stats[[n], :4]) for n in order]
+    probabilities = classifier.predict(np.stack([s.digit_28x28 for s in steps]))
+    return "".join(str(d) for d in probabilities.argmax(axis=1))
+
+
+def report(title: str, written: list[str], read: list[str | None]) -> None:
+    exact = np.array([w == r for w, r in zip(written, read)])
+    counted = [(w, r) for w, r in zip(written, read) if r is not None and len(r) == len(w)]
+    digits = [a == b for w, r in counted for a, b in zip(w, r)]
+    wrong_count = sum(r is None or len(r) != len(w) for w, r in zip(written, read))
+    print(f"\n{title}")
+    print(f"  numbers read exactly: {exact.mean():.2%} ({exact.sum()}/{len(exact)})")
+    for length in range(1, 7):
+        hits = [e for w, e in zip(written, exact) if len(w) == length]
+        if hits:
+            print(f"    {length} digit{'s' if length > 1 else ' '}: {np.mean(hits):7.2%}")
+    print(f"  digits read right (where the count is right): {np.mean(digits):.2%}")
+    print(f"  segmentation errors (wrong count of digits): {wrong_count / len(written):.2%}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=1200, help="numbers (lengths cycle 1-6)")
+    parser.add_argument("--seed", type=int, default=0, help="which numbers")
+    parser.add_argument("--model", choices=["cnn", "ann"], default="cnn", help="network")
+    parser.add_argument("--save", type=Path, default=None, help="keep the PNGs in this folder")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="numbers-") as scratch:
+        folder = args.save or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        written, paths = [], []
+        for index, (label, rgba) in enumerate(numbers(args.n, args.seed)):
+            path = folder / f"{index:05d}_{label}.png"
+            path.write_bytes(encode_png(rgba))
+            written.append(label)
+            paths.append(path)
+        results = predict_numbers(paths, args.model)
+        classifier = Classifier(model_path(args.model))
+        naive = [naive_number(path, classifier) for path in paths]
+
+    print(f"Numbers: {args.n} numbers of 1-6 UNIPEN digits (seed {args.seed}), model {args.model}")
+    print(f"machine: {describe()}")
+    report(
+        "segmentation + MNIST-faithful preprocessing (python -m model.predict)",
+        written,
+        [r.get("number") for r in results],
+    )
+    report("naive: connected pieces, left to right", written, naive)
+    misses = [
+        (p.name, r.get("number"))
+        for p, w, r in zip(paths, written, results)
+        if r.get("number") != w
+    ]
+    print("\nfirst misses: " + ", ".join(f"{name} -> {got}" for name, got in misses[:12]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
