@@ -107,31 +107,19 @@ def main() -> int:
     sample = pngs[:200]
     agree = np.mean([served(p).argmax() == naive(p).argmax() for p in sample])
 
-    ours_p, why_p, naive_p = percentiles(ours), percentiles(with_why), percentiles(naive_times)
-    number_p, number_why_p = percentiles(number_times), percentiles(number_why_times)
+    ours_p, naive_p = percentiles(ours), percentiles(naive_times)
+    rows = [
+        ("a digit: read_image + read (LiteRT)", ours_p),
+        ("as the page: the same + saliency (default on)", percentiles(with_why)),
+        ("a 6-digit number (280x780 canvas)", percentiles(number_times)),
+        ("the same + saliency of one digit", percentiles(number_why_times)),
+        ("naive: a digit + keras model.predict", naive_p),
+    ]
     print(f"Per-drawing server latency, {args.model}, {len(pngs)} UNIPEN drawings as canvas PNGs")
     print(f"machine: {describe()}")
-    print(f"{'path':<44} {'p50':>8} {'p90':>8} {'p99':>8}  (ms)")
-    print(
-        f"{'served: read_image + recognize (LiteRT)':<44} "
-        + " ".join(f"{ours_p[k]:8.3f}" for k in ("p50", "p90", "p99"))
-    )
-    print(
-        f"{'as the page: the same + saliency (default on)':<44} "
-        + " ".join(f"{why_p[k]:8.3f}" for k in ("p50", "p90", "p99"))
-    )
-    print(
-        f"{'a 6-digit number (280x780 canvas)':<44} "
-        + " ".join(f"{number_p[k]:8.3f}" for k in ("p50", "p90", "p99"))
-    )
-    print(
-        f"{'the same + saliency of one digit':<44} "
-        + " ".join(f"{number_why_p[k]:8.3f}" for k in ("p50", "p90", "p99"))
-    )
-    print(
-        f"{'naive: same + keras model.predict per image':<44} "
-        + " ".join(f"{naive_p[k]:8.3f}" for k in ("p50", "p90", "p99"))
-    )
+    print(f"{'path':<46} {'p50':>8} {'p90':>8} {'p99':>8}  (ms)")
+    for label, figures in rows:
+        print(f"{label:<46} " + " ".join(f"{figures[k]:8.3f}" for k in ("p50", "p90", "p99")))
     print(
         f"speed-up (naive / served): p50 {naive_p['p50'] / ours_p['p50']:.1f}x, "
         f"p99 {naive_p['p99'] / ours_p['p99']:.1f}x"

@@ -25,7 +25,8 @@ from model.preprocessing import IMAGE_SIZE, preprocess
 from model.recognize import recognize
 
 FUZZ_CASES = {"count": 0}
-SLOW_CALL_SECONDS = 3.0  # any single call slower than this is a failure
+# A hang guard, not a timing target (those are benchmarks'): no single call may take this long.
+SLOW_CALL_SECONDS = 30.0
 
 
 def fuzz(max_examples: int) -> settings:

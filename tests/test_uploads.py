@@ -85,6 +85,15 @@ def test_server_configuration_is_safe():
     assert CONFIG["browser"]["gatherUsageStats"] is False
 
 
+def test_the_canvas_toolbar_fix_is_for_the_pinned_canvas():
+    """app.py's toolbar fix is written for one version of the canvas component: the one
+    requirements.txt pins (another version gets no fix rather than a wrong one)."""
+    from app import CANVAS_VERSION
+
+    pins = (REPO / "requirements.txt").read_text().splitlines()
+    assert f"streamlit-drawable-canvas=={CANVAS_VERSION}" in pins
+
+
 def test_no_secrets_in_the_repository():
     tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True)
     names = tracked.stdout.split()
