@@ -3,6 +3,7 @@ correct answer or a clear message, and the app keeps serving."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import tomllib
 
@@ -75,8 +76,19 @@ def test_predict_command_on_every_odd_file(tmp_path):
             assert odd.error in result["error"] or "limit" in result["error"], result
 
 
+def app_constant(name: str):
+    """A constant of app.py, read from its source (importing it would run the page)."""
+    tree = ast.parse((REPO / "app.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    raise LookupError(name)
+
+
 def test_server_configuration_is_safe():
-    from app import UPLOAD_MB
+    UPLOAD_MB = app_constant("UPLOAD_MB")
 
     assert CONFIG["server"]["enableXsrfProtection"] is True
     assert CONFIG["server"]["maxUploadSize"] == UPLOAD_MB
@@ -88,10 +100,8 @@ def test_server_configuration_is_safe():
 def test_the_canvas_toolbar_fix_is_for_the_pinned_canvas():
     """app.py's toolbar fix is written for one version of the canvas component: the one
     requirements.txt pins (another version gets no fix rather than a wrong one)."""
-    from app import CANVAS_VERSION
-
     pins = (REPO / "requirements.txt").read_text().splitlines()
-    assert f"streamlit-drawable-canvas=={CANVAS_VERSION}" in pins
+    assert f"streamlit-drawable-canvas=={app_constant('CANVAS_VERSION')}" in pins
 
 
 def test_no_secrets_in_the_repository():
