@@ -69,7 +69,7 @@ def read_image(source: str | os.PathLike | bytes) -> np.ndarray:
                 # libjpeg decodes at 1/2, 1/4 or 1/8 scale directly, in grey: a fraction of
                 # the memory and time of a full decode.
                 scale = max(1, max(image.size) // DECODED_SIDE)
-                image.draft("L", (image.size[0] // scale, image.size[1] // scale))
+                image.draft("L", (max(1, image.size[0] // scale), max(1, image.size[1] // scale)))
             image.load()
             orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
             gray = _to_gray(image)
@@ -79,7 +79,15 @@ def read_image(source: str | os.PathLike | bytes) -> np.ndarray:
         raise ImageReadError("this is not an image file Pillow can read") from None
     except Image.DecompressionBombError:
         raise ImageReadError(_too_many_pixels(MAX_JPEG_PIXELS)) from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as error:
+    except (
+        OSError,
+        SyntaxError,
+        ValueError,
+        EOFError,
+        IndexError,
+        TypeError,
+        ArithmeticError,
+    ) as error:
         # Pillow reports truncated or corrupt data with any of these.
         raise ImageReadError(f"the image is damaged or truncated ({error})") from None
     if orientation in _UPRIGHT:  # a phone photo stored sideways: turn the grey copy

@@ -98,3 +98,12 @@ def test_pixel_limits_are_checked_from_the_header():
     buffer = io.BytesIO()
     Image.new("L", (side, side), 255).save(buffer, "JPEG")
     assert MAX_INPUT_SIDE <= read_image(buffer.getvalue()).shape[0] <= side // 2
+
+
+@pytest.mark.parametrize("size", [(1, 2049), (3000, 1), (1, 1)])
+def test_a_jpeg_one_pixel_thin_is_read(size):
+    """Found by fuzzing: reduced-scale decoding once asked for a zero-pixel side."""
+    buffer = io.BytesIO()
+    Image.new("L", size, 255).save(buffer, "JPEG")
+    image = read_image(buffer.getvalue())
+    assert image.ndim == 2 and min(image.shape) >= 1
