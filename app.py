@@ -15,6 +15,8 @@ import contextlib
 import html
 import json
 import logging
+import uuid
+from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +28,17 @@ from streamlit_drawable_canvas import st_canvas
 
 from model.classifier import Classifier, ModelError, model_dir, model_path, train_hint
 from model.explain import occlusion_saliency
+from model.feedback import (
+    LABELS,
+    NOT_DIGIT,
+    Click,
+    RateLimited,
+    Store,
+    StoreError,
+    database_url,
+    png_bytes,
+    stats,
+)
 from model.imageio import ImageReadError, read_image
 from model.preprocessing import Preprocessed, scale_pixels
 from model.recognize import Reading, Recognition, read
@@ -87,6 +100,21 @@ def sample_predictions(model_file: str, samples_file: str) -> np.ndarray | None:
     if samples is None:
         return None
     return model.predict(scale_pixels(samples["images"]))
+
+
+@st.cache_resource(show_spinner=False)
+def open_store(url: str) -> Store:
+    """The feedback store, its schema brought up to date; raises StoreError (not cached)."""
+    return Store(url)
+
+
+def store_url() -> str:
+    """The feedback store's URL: $FEEDBACK_DB_URL, the app's secrets, else a local file."""
+    try:
+        secrets = dict(st.secrets) if st.secrets else {}
+    except Exception:  # no secrets file, or an unreadable one: the default store
+        secrets = {}
+    return database_url(secrets)
 
 
 def model_or_none(name: str) -> Classifier | None:
@@ -343,12 +371,16 @@ def show_model_input(steps: Preprocessed, name: str, model: Classifier, show_why
             st.image([t for t, _ in tiles], caption=[c for _, c in tiles], width=150)
 
 
-def show_results(image: np.ndarray, names: list[str], show_why: bool, prompt: str) -> None:
+def show_results(
+    image: np.ndarray, names: list[str], show_why: bool, prompt: str, drawing_png: bytes, where: str
+) -> None:
     """The result panel for a picture: the digit or number, each digit's 28x28 input, the
-    probabilities and saliency of the digit picked.
+    probabilities and saliency of the digit picked, and Right / Wrong for it.
 
     Args:
         image: (H, W) uint8 grey, from `read_image` (the canvas' PNG, an upload).
+        drawing_png: the picture as the feedback store keeps it.
+        where: "draw" or "upload", which keeps each tab's widgets apart.
     """
     models = {name: model_or_none(name) for name in names}
     models = {name: model for name, model in models.items() if model is not None}
@@ -369,6 +401,82 @@ def show_results(image: np.ndarray, names: list[str], show_why: bool, prompt: st
             picked = reading.digits[min(pick, len(reading.digits) - 1)]
             column.html(probability_bars(picked.probabilities))
         show_model_input(first.digits[pick].steps, name, models[name], show_why)
+        digit = first.digits[pick]
+        click = Click(
+            drawing_png=drawing_png,
+            digit_28x28=digit.steps.digit_uint8,
+            label="",
+            answer=digit.digit,
+            probabilities=digit.probabilities,
+            model_version=models[name].version,
+            session_id=session_id(),
+            box=first.boxes[pick] if len(first.digits) > 1 else None,
+        )
+        about = (
+            f"Was the {MODELS[name]} right?"
+            if len(first.digits) == 1
+            else f"Was the {MODELS[name]} right about digit {pick + 1} ({digit.digit})?"
+        )
+        feedback_buttons(click, f"feedback-{where}-{first.number}-{pick}", about)
+
+
+FEEDBACK_NOTICE = (
+    "Right or Wrong keeps this drawing, the 28x28 image the model read, your answer and the "
+    "model's, with the time and a random id of this visit: nothing about you. It is used to "
+    "measure the model on real drawings and to improve it."
+)
+
+
+def store_click(click: Click, label: str, key: str) -> None:
+    """Store one click on Right or Wrong (a widget callback: runs on the click, never on the
+    drawing path); what happened is left in session_state for `feedback_buttons` to show."""
+    try:
+        open_store(store_url()).add(replace(click, label=label))
+    except RateLimited as error:
+        st.session_state[f"{key}-said"] = ("warning", f"Not saved: {error}.")
+    except (StoreError, ValueError) as error:
+        st.session_state[f"{key}-said"] = ("error", f"Not saved: {error}.")
+    else:
+        said = "not a digit" if label == NOT_DIGIT else label
+        st.session_state[f"{key}-said"] = ("success", f"Saved as {said}. Thank you!")
+
+
+def wrong_picked(click: Click, key: str) -> None:
+    label = st.session_state.get(f"{key}-wrong")
+    if label is not None:
+        st.session_state[f"{key}-wrong"] = None  # ready for another answer
+        store_click(click, label, key)
+
+
+def feedback_buttons(click: Click, key: str, about: str) -> None:
+    """ "Right" and "Wrong: it was ..." under an answer; a click stores `click` with the label."""
+    with st.container(border=True):
+        st.caption(about)
+        right, wrong = st.columns([1, 5], vertical_alignment="bottom")
+        right.button(
+            "Right",
+            icon=":material/check:",
+            key=f"{key}-right",
+            on_click=store_click,
+            args=(click, str(click.answer), key),
+        )
+        wrong.pills(
+            "Wrong: it was",
+            LABELS,
+            key=f"{key}-wrong",
+            on_change=wrong_picked,
+            args=(click, key),
+        )
+        said = st.session_state.pop(f"{key}-said", None)
+        if said:
+            kind, message = said
+            getattr(st, kind)(message)
+        st.caption(FEEDBACK_NOTICE)
+
+
+def session_id() -> str:
+    """An anonymous id for this browser session (random; nothing about the person)."""
+    return st.session_state.setdefault("feedback_session", uuid.uuid4().hex)
 
 
 # The canvas' toolbar (undo, redo, reset) only shows while a mouse hovers over the canvas:
@@ -441,7 +549,7 @@ def draw_section(names: list[str], brush: int, show_why: bool, wide: bool) -> No
         if png is None:
             st.info(prompt, icon=":material/draw:")
         else:
-            show_results(read_image(png), names, show_why, prompt)
+            show_results(read_image(png), names, show_why, prompt, png, "draw")
 
 
 def on_a_phone() -> bool:
@@ -475,7 +583,12 @@ def upload_section(names: list[str], show_why: bool) -> None:
         return
     st.image(thumbnail(image), caption=uploaded.name)
     show_results(
-        image, names, show_why, prompt="No ink found in this picture: is it blank, or very faint?"
+        image,
+        names,
+        show_why,
+        prompt="No ink found in this picture: is it blank, or very faint?",
+        drawing_png=png_bytes(thumbnail(image, 1024)),
+        where="upload",
     )
 
 
@@ -525,6 +638,110 @@ def accuracy_help(m: dict) -> str:
     if "epochs" in m and "training_seconds" in m:
         parts.append(f"{m['epochs']} epochs in {m['training_seconds'] / 60:.0f} min")
     return "; ".join(parts) + "." if parts else "metrics.json has no details."
+
+
+def drawn_here_charts(rows: list[dict]) -> tuple[alt.Chart, alt.Chart]:
+    """Per label: confirmations and corrections; per day: the model's accuracy on them."""
+    import altair as alt
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    frame["said"] = np.where(frame["answer"] == frame["label"], "confirmed", "corrected")
+    per_label = (
+        alt.Chart(frame, height=180)
+        .mark_bar()
+        .encode(
+            x=alt.X("label:N", sort=list(LABELS), title="what the user said it was"),
+            y=alt.Y("count():Q", title="drawings"),
+            color=alt.Color(
+                "said:N",
+                scale=alt.Scale(domain=["confirmed", "corrected"], range=[REST, TOP]),
+                title=None,
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=["label:N", "said:N", "count():Q"],
+        )
+    )
+    frame["day"] = pd.to_datetime(frame["created_at"], utc=True).dt.floor("D")
+    frame["right"] = frame["said"] == "confirmed"
+    daily = frame.groupby("day", as_index=False).agg(
+        accuracy=("right", "mean"), drawings=("right", "size")
+    )
+    over_time = (
+        alt.Chart(daily, height=180)
+        .mark_line(point=True, color=TOP)
+        .encode(
+            x=alt.X("day:T", title=None),
+            y=alt.Y("accuracy:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            tooltip=[
+                alt.Tooltip("day:T"),
+                alt.Tooltip("accuracy:Q", format=".1%"),
+                "drawings:Q",
+            ],
+        )
+    )
+    return per_label, over_time
+
+
+def show_fine_tune(m: dict) -> None:
+    """The fine-tuned model's gate figures next to the model it started from."""
+    record = m["fine_tune"]
+    before, after, gate = record.get("before", {}), record.get("after", {}), record.get("gate", {})
+
+    def percent(value) -> str:
+        return "n/a" if value is None else f"{value:.2%}"
+
+    st.markdown(
+        f"The served CNN was fine-tuned on {record.get('corrections', '?')} corrections "
+        f"(with MNIST replayed) and checked on {record.get('held_out_corrections', '?')} "
+        f"more from {record.get('held_out_sessions', '?')} sessions it never saw. Gate: "
+        f"**{'passed' if gate.get('passed') else 'refused'}**."
+    )
+    st.table(
+        {
+            "": ["MNIST test accuracy", "held-out corrections"],
+            "base model": [percent(before.get("mnist")), percent(before.get("corrections"))],
+            "fine-tuned": [percent(after.get("mnist")), percent(after.get("corrections"))],
+        }
+    )
+
+
+def drawn_here_section(m: dict) -> None:
+    """How the model does on people's drawings: what they confirmed and corrected."""
+    st.subheader("Drawn here")
+    if "fine_tune" in m:
+        show_fine_tune(m)
+    try:
+        store = open_store(store_url())
+        rows = store.summary()
+    except StoreError as error:
+        st.info(f"No figures from people's drawings: {error}.", icon=":material/database:")
+        return
+    if not rows:
+        st.caption(
+            "Nobody has said Right or Wrong yet. Each click under an answer adds to this section."
+        )
+        return
+    figures = stats(rows)
+    left, middle, right = st.columns(3)
+    left.metric("Drawings labelled", f"{figures['clicks']:,}")
+    middle.metric("Right on them", f"{figures['accuracy']:.1%}")
+    right.metric("Sessions", f"{figures['sessions']:,}")
+    per_label, over_time = drawn_here_charts(rows)
+    st.altair_chart(per_label, width="stretch")
+    st.caption("Accuracy on people's drawings, per day")
+    st.altair_chart(over_time, width="stretch")
+    latest = [row for row in store.rows(newest_first=True, limit=200) if not row.correct][:12]
+    if latest:
+        st.caption("The latest corrections: the drawing, what the model said, what it was")
+        st.image(
+            [thumbnail(read_image(row.drawing_png), 240) for row in latest],
+            caption=[
+                f"said {row.answer if row.answer is not None else '-'} · was {row.label}"
+                for row in latest
+            ],
+            width=160,
+        )
 
 
 @st.fragment
@@ -608,6 +825,8 @@ def report_section(names: list[str]) -> None:
             width=84,
         )
         st.caption("The most confident mistakes first. Many are hard even for people.")
+
+    drawn_here_section(metrics.get("cnn", {}))
 
 
 # The page.

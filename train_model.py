@@ -3,6 +3,7 @@
     python train_model.py                      # both models, full runs (CNN ~21 min on 2 cores)
     python train_model.py --model ann --epochs 5 --out runs/ann5
     python train_model.py --dry-run            # seconds: a few hundred images, into runs/
+    python train_model.py --fine-tune --feedback sqlite:///data/feedback.sqlite3 --out runs/ft
 
 Only a full run writes into model/ (what the app serves); shorter runs need --out. For each
 model it writes into --out:
@@ -12,6 +13,10 @@ model it writes into --out:
     metrics.json          the served model's test accuracy, per-class precision/recall and
                           confusion matrix; the training history per epoch, time, config, ...
     samples.npz           fixed sample of MNIST test images with labels, for the app
+
+--fine-tune starts from the served CNN instead and learns from users' corrections (the
+feedback store, model/feedback.py), with MNIST replayed so that MNIST is not forgotten; a
+gate on corrections held out by session decides whether it may be served (see `fine_tune`).
 """
 
 from __future__ import annotations
@@ -324,6 +329,218 @@ def export_and_test(model, name: str, out: Path, data, command: str) -> dict:
     return metrics
 
 
+@dataclass(frozen=True)
+class FineTuneConfig:
+    """A short fine-tune of the served CNN on users' corrections, with MNIST replay."""
+
+    epochs: int = 4
+    batch_size: int = 128
+    learning_rate: float = 2e-4  # Adam; a tenth of training's peak: adjust, do not relearn
+    # Per epoch: every correction this many times (each time distorted anew), and this many
+    # MNIST training digits drawn afresh, half of them as the app serves them.
+    repeats: int = 3
+    replay: int = 15_000
+    gate_share: float = 0.2  # of the sessions (never of the samples), held out for the gate
+    mnist_floor: float = 0.996  # served MNIST test accuracy the new model must keep
+    augment: Augment = field(
+        default_factory=lambda: Augment(rotation=8.0, scale=0.08, shear=0.12, shift=1.5)
+    )
+
+
+def load_corrections(url: str) -> dict:
+    """The digits users labelled (in the feedback store at `url`), split by session.
+
+    Returns:
+        {"x": (N, 28, 28) uint8, "y": (N,) int64, "sessions": (N,) each row's session id,
+        "not_digit": how many rows say "not a digit" (left out: the digit reader has no
+        such class)}.
+    """
+    from model.feedback import NOT_DIGIT, Store
+
+    store = Store(url, per_minute=None)
+    rows = store.rows()
+    store.close()
+    digits = [row for row in rows if row.label != NOT_DIGIT]
+    x = np.stack([row.digit_image() for row in digits]) if digits else np.zeros((0, 28, 28))
+    return {
+        "x": x.astype(np.uint8),
+        "y": np.array([int(row.label) for row in digits], np.int64),
+        "sessions": np.array([row.session_id for row in digits]),
+        "not_digit": len(rows) - len(digits),
+    }
+
+
+def held_out_sessions(sessions: np.ndarray, share: float) -> np.ndarray:
+    """(N,) bool: the rows of the sessions kept out of training for the gate, about `share`
+    of the sessions, chosen by a hash of their id (the same on every run); at least one
+    session when there are two or more."""
+    from model.feedback import session_hash
+
+    names = sorted(set(sessions.tolist()), key=session_hash)
+    if len(names) < 2:
+        return np.zeros(len(sessions), bool)
+    kept = set(names[: max(1, round(share * len(names)))])
+    return np.array([s in kept for s in sessions.tolist()])
+
+
+def gate(before: dict, after: dict, mnist_floor: float) -> dict:
+    """Whether a fine-tuned model may be served: no worse than the served one on the held-out
+    corrections, and MNIST test accuracy at least `mnist_floor`.
+
+    Args:
+        before, after: {"mnist": accuracy, "corrections": accuracy or None (none held out)}.
+    """
+    reasons = []
+    if after["corrections"] is None:
+        reasons.append("no corrections held out: it takes corrections from two sessions or more")
+    elif after["corrections"] < before["corrections"]:
+        reasons.append(
+            f"worse on held-out corrections ({after['corrections']:.2%} < "
+            f"{before['corrections']:.2%})"
+        )
+    if after["mnist"] < mnist_floor:
+        reasons.append(f"MNIST test accuracy {after['mnist']:.2%} < {mnist_floor:.2%}")
+    return {"passed": not reasons, "reasons": reasons, "mnist_floor": mnist_floor}
+
+
+def fine_tune(
+    data, url: str, config: FineTuneConfig, base: Path, out: Path, seed: int, command: str
+) -> dict:
+    """Fine-tune base/cnn.keras on the corrections in the store at `url`; write out/ (cnn.keras,
+    cnn.tflite, cnn_mistakes.npz, samples.npz, metrics.json with before/after and the gate's
+    verdict). Returns the metrics."""
+    import keras
+    import tensorflow as tf
+
+    from model.networks import BUILDERS, load_keras_model
+
+    corrections = load_corrections(url)
+    held_out = held_out_sessions(corrections["sessions"], config.gate_share)
+    x_fix, y_fix = corrections["x"][~held_out], corrections["y"][~held_out]
+    x_gate, y_gate = corrections["x"][held_out], corrections["y"][held_out]
+    if len(x_fix) == 0:
+        raise ValueError(f"no corrections to learn from in {url}")
+
+    def measure(classifier: Classifier) -> dict:
+        mnist = classifier.predict(scale_pixels(data.x_test)).argmax(1) == data.y_test
+        gate_hits = (
+            classifier.predict(scale_pixels(x_gate)).argmax(1) == y_gate if len(y_gate) else None
+        )
+        return {
+            "mnist": float(mnist.mean()),
+            "corrections": None if gate_hits is None else float(gate_hits.mean()),
+        }
+
+    before = measure(Classifier(base / "cnn.tflite"))
+    keras.utils.set_random_seed(seed)
+    model = load_keras_model(base / "cnn.keras")
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    x_served = served_versions(data.x_train)  # as the app shows MNIST digits
+    rng = np.random.default_rng(seed)
+    generator = tf.random.Generator.from_seed(seed)
+    history = {"loss": [], "accuracy": []}
+    started = time.perf_counter()
+    for epoch in range(config.epochs):
+        replay = rng.choice(len(data.x_train), min(config.replay, len(data.x_train)), False)
+        served = rng.uniform(size=len(replay)) < 0.5
+        x_replay = np.where(served[:, None, None], x_served[replay], data.x_train[replay])
+        x = np.concatenate([np.repeat(x_fix, config.repeats, 0), x_replay])
+        y = np.concatenate([np.repeat(y_fix, config.repeats), data.y_train[replay]])
+        dataset = (
+            tf.data.Dataset.from_tensor_slices((scale_pixels(x)[..., None], y))
+            .shuffle(len(x), seed=seed + epoch)
+            .batch(config.batch_size)
+            .map(lambda images, labels: (augment_batch(images, config.augment, generator), labels))
+            .prefetch(tf.data.AUTOTUNE)
+        )
+        fitted = model.fit(dataset, epochs=1, verbose=2)
+        for key in history:
+            history[key].append(round(float(fitted.history[key][0]), 5))
+    seconds = time.perf_counter() - started
+
+    out.mkdir(parents=True, exist_ok=True)
+    inference_model = BUILDERS["cnn"]()  # saved without the optimizer's state, as `run` does
+    inference_model.set_weights(model.get_weights())
+    inference_model.save(out / "cnn.keras")
+    metrics = export_and_test(inference_model, "cnn", out, data, command)
+    after = measure(Classifier(out / "cnn.tflite"))
+    base_record = read_metrics(base / "metrics.json").get("cnn", {})
+    metrics.update(
+        {
+            "model": "cnn",
+            "parameters": int(model.count_params()),
+            "fine_tune": {
+                "from": {
+                    "model": str(base / "cnn.keras"),
+                    "test_accuracy": base_record.get("test_accuracy"),
+                    "command": base_record.get("command"),
+                },
+                "feedback": _without_password(url),
+                "corrections": int(len(x_fix)),
+                "held_out_corrections": int(len(x_gate)),
+                "sessions": int(len(set(corrections["sessions"].tolist()))),
+                "held_out_sessions": int(len(set(corrections["sessions"][held_out].tolist()))),
+                "not_digit_rows_left_out": corrections["not_digit"],
+                "mnist_replay_per_epoch": int(min(config.replay, len(data.x_train))),
+                "before": before,
+                "after": after,
+                "gate": gate(before, after, config.mnist_floor),
+                "config": asdict(config),
+                "seconds": round(seconds, 1),
+            },
+            "history": history,
+            "epochs": config.epochs,
+            "seed": seed,
+            "data": f"{data.source} (replay) + corrections from {_without_password(url)}",
+            "versions": versions(),
+            "machine": f"{platform.machine()}, {cpu_cores()} CPU cores, no GPU",
+            "command": command,
+            "keras_bytes": (out / "cnn.keras").stat().st_size,
+            "training_seconds": round(seconds, 1),
+        }
+    )
+    (out / "metrics.json").write_text(json.dumps({"cnn": metrics}, indent=1) + "\n")
+    write_samples(data.x_test, data.y_test, out, seed=0)
+    verdict = metrics["fine_tune"]["gate"]
+    print(
+        f"fine-tune: held-out corrections {_percent(before['corrections'])} -> "
+        f"{_percent(after['corrections'])}, MNIST {before['mnist']:.2%} -> {after['mnist']:.2%}, "
+        f"{seconds / 60:.1f} min; gate {'passed' if verdict['passed'] else 'refused'}"
+        + "".join(f"\n  - {reason}" for reason in verdict["reasons"])
+    )
+    return metrics
+
+
+def promote(out: Path, base: Path) -> None:
+    """Serve the fine-tuned CNN in out/ from base/: the files it replaces go to
+    base/previous/ (roll back by copying them back)."""
+    previous = base / "previous"
+    previous.mkdir(exist_ok=True)
+    for name in ("cnn.keras", "cnn.tflite", "cnn_mistakes.npz", "metrics.json"):
+        if (base / name).exists():
+            shutil.copy2(base / name, previous / name)
+    for name in ("cnn.keras", "cnn.tflite", "cnn_mistakes.npz"):
+        shutil.copy2(out / name, base / name)
+    all_metrics = read_metrics(base / "metrics.json")
+    all_metrics["cnn"] = read_metrics(out / "metrics.json")["cnn"]
+    (base / "metrics.json").write_text(json.dumps(all_metrics, indent=1) + "\n")
+    print(f"promoted {out}/cnn.* into {base}/ (the previous model is in {previous}/)")
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2%}"
+
+
+def _without_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def versions() -> dict:
     import cv2
     import keras
@@ -504,6 +721,22 @@ def main(argv: list[str] | None = None) -> int:
         default=MODEL_DIR,
         help="with --export-only: the folder holding the trained {name}.keras",
     )
+    tuning = parser.add_argument_group("fine-tuning on users' corrections")
+    tuning.add_argument(
+        "--fine-tune",
+        action="store_true",
+        help="fine-tune the served CNN (--base) on the corrections in --feedback; needs --out",
+    )
+    tuning.add_argument("--feedback", default=None, help="feedback store URL (model/feedback.py)")
+    tuning.add_argument(
+        "--base", type=Path, default=MODEL_DIR, help="model folder to start from and promote into"
+    )
+    tuning.add_argument(
+        "--promote",
+        action="store_true",
+        help="serve the fine-tuned model (copy it into --base) if it passed the gate",
+    )
+    tuning.add_argument("--learning-rate", type=float, default=None, help="default: 2e-4")
     args = parser.parse_args(argv)
 
     partial = args.epochs or args.batch_size or args.limit
@@ -539,6 +772,8 @@ def main(argv: list[str] | None = None) -> int:
         ]
     )
     names = ["cnn", "ann"] if args.model == "both" else [args.model]
+    if args.fine_tune:
+        return run_fine_tune(args, data, command)
     if args.export_only:
         return export_only(names, args.source, out, data, command)
     all_metrics = read_metrics(out / "metrics.json")
@@ -554,6 +789,38 @@ def main(argv: list[str] | None = None) -> int:
         (out / "metrics.json").write_text(json.dumps(all_metrics, indent=1) + "\n")
     write_samples(data.x_test, data.y_test, out, seed=0)
     print(f"wrote {', '.join(sorted(p.name for p in out.iterdir() if p.is_file()))} to {out}")
+    return 0
+
+
+def run_fine_tune(args, data, command: str) -> int:
+    """--fine-tune: write --out, and with --promote serve it if the gate passed."""
+    if args.out is None or args.feedback is None:
+        print("error: --fine-tune needs --feedback URL and --out DIR", file=sys.stderr)
+        return 2
+    if args.out.resolve() == args.base.resolve():
+        print("error: --out must be a new folder; --promote serves it", file=sys.stderr)
+        return 2
+    config = FineTuneConfig()
+    config = replace(
+        config,
+        epochs=1 if args.dry_run else (args.epochs or config.epochs),
+        batch_size=args.batch_size or config.batch_size,
+        learning_rate=args.learning_rate or config.learning_rate,
+        replay=256 if args.dry_run else config.replay,
+    )
+    from model.feedback import StoreError
+    from model.networks import UnsafeModelError
+
+    try:
+        metrics = fine_tune(data, args.feedback, config, args.base, args.out, args.seed, command)
+    except (StoreError, ValueError, OSError, UnsafeModelError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.promote:
+        if not metrics["fine_tune"]["gate"]["passed"]:
+            print(f"not promoted: the gate refused it; {args.base}/ is unchanged")
+            return 1
+        promote(args.out, args.base)
     return 0
 
 

@@ -9,6 +9,7 @@ flatbuffer of weights and built-in operators: loading one never runs code from t
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from pathlib import Path
@@ -92,6 +93,8 @@ class Classifier:
         self._output = outputs["index"]
         self._batch_size = int(inputs["shape"][0])
         self._lock = threading.Lock()
+        # Which model this is, for the feedback store: its name and the start of its hash.
+        self.version = f"{self.name}-{hashlib.sha256(content).hexdigest()[:12]}"
 
     def predict(self, digits: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """Class probabilities for a batch of preprocessed digits.

@@ -33,10 +33,10 @@ def require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-def run_predict(*args) -> subprocess.CompletedProcess:
-    """`python -m model.predict ARGS` for real; it must never print a traceback."""
+def run_module(module: str, *args) -> subprocess.CompletedProcess:
+    """`python -m MODULE ARGS` for real; it must never print a traceback."""
     done = subprocess.run(
-        [sys.executable, "-m", "model.predict", *map(str, args)],
+        [sys.executable, "-m", module, *map(str, args)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -44,6 +44,11 @@ def run_predict(*args) -> subprocess.CompletedProcess:
     )
     assert "Traceback" not in done.stderr, done.stderr
     return done
+
+
+def run_predict(*args) -> subprocess.CompletedProcess:
+    """`python -m model.predict ARGS`."""
+    return run_module("model.predict", *args)
 
 
 def json_lines(done: subprocess.CompletedProcess) -> list[dict]:

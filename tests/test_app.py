@@ -258,3 +258,92 @@ def test_model_report_shows_the_served_models_figures_samples_and_mistakes():
     next(b for b in at.button if b.label == "Show other samples").click().run()
     assert at.session_state["sample_seed"] == 1
     assert not at.exception
+
+
+# --- Right / Wrong under the answer, and the "Drawn here" report -------------------------------
+
+
+@pytest.fixture(autouse=True)
+def store_url(tmp_path, monkeypatch):
+    """Every app test stores into its own SQLite file (never the default data/ folder)."""
+    url = f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
+    monkeypatch.setenv("FEEDBACK_DB_URL", url)
+    return url
+
+
+def stored(url: str) -> list:
+    from model.feedback import Store
+
+    store = Store(url)
+    rows = store.rows()
+    store.close()
+    return rows
+
+
+def test_right_stores_the_drawing_and_the_models_answer(store_url):
+    at = run_app(draw_digit(3, "black_on_white"))
+    assert stored(store_url) == []  # drawing stores nothing
+    at.button(key="feedback-draw-3-0-right").click().run()
+    assert not at.exception
+    (row,) = stored(store_url)
+    assert (row.label, row.answer, row.box, row.source) == ("3", "3", None, "app")
+    assert row.drawing_png.startswith(b"\x89PNG")
+    assert row.model_version.startswith("cnn-") and len(row.session_id) == 32
+    assert row.digit_image().shape == (28, 28) and row.digit_image().max() > 0
+    assert any("Saved as 3" in s.value for s in at.success)
+    assert predictions(at) == {"Prediction (CNN)": "3"}
+
+
+@pytest.mark.parametrize("label", ["5", "not a digit"])
+def test_wrong_stores_what_the_user_says_it_was(store_url, label):
+    at = run_app(draw_digit(3, "black_on_white"))
+    at.button_group(key="feedback-draw-3-0-wrong").set_value(label).run()
+    assert not at.exception
+    (row,) = stored(store_url)
+    assert (row.label, row.answer) == (label, "3")
+    assert at.button_group(key="feedback-draw-3-0-wrong").value is None  # ready again
+    assert any(f"Saved as {label}" in s.value for s in at.success)
+
+
+def test_a_digit_of_a_number_is_corrected_with_its_box(store_url):
+    at = run_app(draw_number("2025", height=0.5))
+    at.button_group(key="pick-2025").set_value("2: 0").run()
+    at.button_group(key="feedback-draw-2025-1-wrong").set_value("6").run()
+    assert not at.exception
+    (row,) = stored(store_url)
+    assert (row.label, row.answer) == ("6", "0")
+    x, y, w, h = json.loads(row.box)
+    assert 0 <= x < 780 and 0 <= y < 280 and w > 0 and h > 0
+
+
+def test_clicks_are_capped_per_session(store_url):
+    from model.feedback import PER_MINUTE
+
+    at = run_app(draw_digit(3, "black_on_white"))
+    for _ in range(PER_MINUTE + 1):
+        at.button(key="feedback-draw-3-0-right").click().run()
+    assert not at.exception
+    assert len(stored(store_url)) == PER_MINUTE
+    assert any("a minute is the limit" in w.value for w in at.warning)
+
+
+def test_a_store_that_is_down_leaves_the_app_working(monkeypatch):
+    monkeypatch.setenv("FEEDBACK_DB_URL", "postgresql+psycopg://test@127.0.0.1:9/none")
+    at = run_app(draw_digit(3, "black_on_white"))
+    at.button(key="feedback-draw-3-0-right").click().run()
+    assert not at.exception
+    assert any("Not saved: the feedback store is unavailable" in e.value for e in at.error)
+    assert predictions(at) == {"Prediction (CNN)": "3"}
+    assert any("No figures from people's drawings" in i.value for i in at.info)
+
+
+def test_the_report_shows_what_was_drawn_here(store_url):
+    at = run_app(draw_digit(3, "black_on_white"))
+    assert any("Nobody has said Right or Wrong yet" in c.value for c in at.caption)
+    at.button(key="feedback-draw-3-0-right").click().run()
+    at.button_group(key="feedback-draw-3-0-wrong").set_value("8").run()
+    at = run_app()  # a new visit reads the store afresh
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Drawings labelled"] == "2" and shown["Right on them"] == "50.0%"
+    assert any("latest corrections" in c.value for c in at.caption)

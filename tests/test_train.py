@@ -179,3 +179,138 @@ def test_conventions_add_a_stroke_and_keep_mnist_framing(mnist, label):
         # Still one piece of ink: the added stroke crosses or touches the digit.
         count, _ = cv2.connectedComponents((styled > 64).astype(np.uint8))
         assert count - 1 <= 2
+
+
+# --- Fine-tuning on users' corrections ---------------------------------------------------------
+
+
+@pytest.fixture
+def corrections(small_mnist, tmp_path):
+    """A feedback store holding 120 labelled digits from 6 sessions (MNIST digits stand in
+    for drawings: the fine-tune reads the stored 28x28 inputs)."""
+    from model.feedback import Click, Store
+
+    url = f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
+    store = Store(url, per_minute=None)
+    with np.load(small_mnist) as npz:
+        images, labels = npz["x_train"][:120], npz["y_train"][:120]
+    for n, (image, label) in enumerate(zip(images, labels)):
+        store.add(
+            Click(
+                drawing_png=b"",
+                digit_28x28=image,
+                label=str(label),
+                answer=int(label),
+                probabilities=np.full(10, 0.1),
+                model_version="cnn-test",
+                session_id=f"session-{n % 6}",
+            )
+        )
+    store.add(Click(b"", images[0], "not a digit", 3, np.full(10, 0.1), "cnn-test", "session-0"))
+    store.close()
+    return url
+
+
+def served_copy(tmp_path):
+    """A copy of the served CNN's folder, to promote into."""
+    import shutil
+
+    base = tmp_path / "served"
+    base.mkdir()
+    for name in ("cnn.keras", "cnn.tflite", "cnn_mistakes.npz", "metrics.json"):
+        shutil.copy2(MODEL_DIR / name, base / name)
+    return base
+
+
+def test_fine_tune_dry_run_writes_a_model_folder_that_serves(small_mnist, corrections, tmp_path):
+    out = tmp_path / "tuned"
+    done = train_model(
+        "--fine-tune", "--dry-run", "--feedback", corrections, "--out", out,
+        "--data", small_mnist,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert {"cnn.keras", "cnn.tflite", "metrics.json", "samples.npz"} <= {
+        p.name for p in out.iterdir()
+    }
+    record = json.loads((out / "metrics.json").read_text())["cnn"]["fine_tune"]
+    # Held out by session: the gate's rows come from sessions never trained on.
+    assert record["sessions"] == 6 and 1 <= record["held_out_sessions"] < 6
+    assert record["corrections"] + record["held_out_corrections"] == 120
+    assert record["not_digit_rows_left_out"] == 1
+    for side in ("before", "after"):
+        assert 0 <= record[side]["mnist"] <= 1 and 0 <= record[side]["corrections"] <= 1
+    assert isinstance(record["gate"]["passed"], bool)
+    assert "gate" in done.stdout
+
+    from conftest import json_lines, run_predict
+
+    from harness.digit_paths import draw_digit
+    from model.strokes import encode_png
+
+    image = tmp_path / "seven.png"
+    image.write_bytes(encode_png(draw_digit(7, "black_on_white")))
+    (line,) = json_lines(run_predict("--json", "--model-dir", out, image))
+    assert line["number"] is not None and len(line["probabilities"]) == 10
+
+
+def test_the_gate_refuses_a_model_that_got_worse(small_mnist, corrections, tmp_path):
+    base = served_copy(tmp_path)
+    before = {p.name: p.read_bytes() for p in base.iterdir()}
+    out = tmp_path / "ruined"
+    # A learning rate 5,000 times too high wrecks the network in one epoch.
+    done = train_model(
+        "--fine-tune", "--dry-run", "--feedback", corrections, "--out", out, "--data",
+        small_mnist, "--base", base, "--learning-rate", "1.0", "--promote",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "not promoted" in done.stdout
+    gate = json.loads((out / "metrics.json").read_text())["cnn"]["fine_tune"]["gate"]
+    assert not gate["passed"] and any("MNIST" in r for r in gate["reasons"])
+    assert {p.name: p.read_bytes() for p in base.iterdir()} == before  # nothing promoted
+
+
+@pytest.mark.parametrize(
+    "after, passed",
+    [
+        ({"mnist": 0.997, "corrections": 0.95}, True),
+        ({"mnist": 0.997, "corrections": 0.90}, True),  # no worse
+        ({"mnist": 0.997, "corrections": 0.89}, False),  # worse on people's drawings
+        ({"mnist": 0.990, "corrections": 0.99}, False),  # MNIST forgotten
+        ({"mnist": 0.997, "corrections": None}, False),  # nothing held out
+    ],
+)
+def test_the_gate_needs_no_worse_corrections_and_mnist_kept(after, passed):
+    from train_model import gate
+
+    before = {"mnist": 0.9968, "corrections": 0.90}
+    verdict = gate(before, after, mnist_floor=0.996)
+    assert verdict["passed"] is passed
+    assert bool(verdict["reasons"]) is not passed
+
+
+def test_promote_serves_the_new_model_and_keeps_the_previous_one(tmp_path):
+    from train_model import promote
+
+    base = served_copy(tmp_path)
+    out = tmp_path / "tuned"
+    out.mkdir()
+    for name in ("cnn.keras", "cnn.tflite", "cnn_mistakes.npz"):
+        (out / name).write_bytes(b"new " + name.encode())
+    (out / "metrics.json").write_text(json.dumps({"cnn": {"test_accuracy": 0.5}}))
+    old = {p.name: p.read_bytes() for p in base.iterdir() if p.is_file()}
+    promote(out, base)
+    assert (base / "cnn.tflite").read_bytes() == b"new cnn.tflite"
+    for name, content in old.items():
+        assert (base / "previous" / name).read_bytes() == content  # for a rollback
+    metrics = json.loads((base / "metrics.json").read_text())
+    assert metrics["cnn"] == {"test_accuracy": 0.5} and "ann" in metrics  # the ANN's kept
+
+
+def test_held_out_sessions_are_whole_sessions():
+    from train_model import held_out_sessions
+
+    sessions = np.array([f"s{n % 10}" for n in range(200)])
+    held = held_out_sessions(sessions, 0.2)
+    assert set(sessions[held]).isdisjoint(sessions[~held])
+    assert len(set(sessions[held])) == 2
+    assert not held_out_sessions(np.array(["only"] * 5), 0.2).any()

@@ -1,0 +1,134 @@
+"""Simulated users: half the UNIPEN writers correct the app, the other half measure the result.
+
+    python -m benchmarks.fine_tune                  # full fine-tune (minutes)
+    python -m benchmarks.fine_tune --keep runs/ft-unipen   # keep the store and the model
+
+1. The writers of ../shared/data/unipen_dev.jsonl.gz are split in two halves by a hash of
+   their id (source/writer): no writer is on both sides.
+2. The first half's digits, drawn as canvas PNGs (as in benchmarks/canvas_accuracy.py), are
+   stored as corrections with `python -m model.feedback add` (one session per writer) in a
+   fresh SQLite store.
+3. `python train_model.py --fine-tune --feedback URL --out DIR` fine-tunes the served CNN; its
+   time is the fine-tune time.
+4. The second half's digits go through `python -m model.predict --model-dir`, once with the
+   served model and once with the fine-tuned one: digits named right. MNIST test accuracy
+   and the gate's verdict come from the fine-tuned model's metrics.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.machine import describe
+from harness import PEN_DIGITS
+from model import feedback
+from model.classifier import MODEL_DIR
+from model.strokes import drawings, encode_png, load_pen_digits
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def writer_half(source: str, writer: str) -> int:
+    """0 (corrections) or 1 (measure), by a hash of the writer's id."""
+    return int(hashlib.sha256(f"{source}/{writer}".encode()).hexdigest()[:8], 16) % 2
+
+
+def accuracy(paths: list[Path], labels: list[int], model_dir: Path) -> float:
+    command = [sys.executable, "-m", "model.predict", "--json", "--model-dir", str(model_dir)]
+    done = subprocess.run(
+        command + [str(p) for p in paths], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    if len(results) != len(paths):
+        raise SystemExit(f"model.predict did not answer once per path: {done.stderr[-2000:]}")
+    return float(np.mean([r.get("digit") == label for r, label in zip(results, labels)]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--keep", type=Path, default=None, help="keep store and model here")
+    parser.add_argument("--data", default=None, help="MNIST .npz (default: $MNIST_NPZ)")
+    parser.add_argument("--dry-run", action="store_true", help="a fine-tune dry run (seconds)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="fine-tune-") as scratch:
+        folder = args.keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{folder / 'feedback.sqlite3'}"
+        if (folder / "feedback.sqlite3").exists():
+            raise SystemExit(f"{folder}/feedback.sqlite3 exists: pick a new --keep folder")
+        digits = load_pen_digits(PEN_DIGITS)
+        corrections = defaultdict(list)  # (session, label) -> paths
+        measure_paths, measure_labels = [], []
+        for index, (digit, _pen, rgba) in enumerate(drawings(digits)):
+            half = writer_half(digit.source, digit.writer)
+            path = folder / "drawings" / f"{half}" / f"{index:05d}_{digit.label}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(encode_png(rgba))
+            if half == 0:
+                corrections[(f"{digit.source}/{digit.writer}", digit.label)].append(path)
+            else:
+                measure_paths.append(path)
+                measure_labels.append(digit.label)
+        for (session, label), paths in corrections.items():
+            with open(os.devnull, "w") as quiet:
+                sys.stdout, stdout = quiet, sys.stdout
+                try:
+                    code = feedback.main(
+                        ["add", "--db", url, "--label", str(label), "--session", session]
+                        + [str(p) for p in paths]
+                    )
+                finally:
+                    sys.stdout = stdout
+            if code != 0:
+                raise SystemExit(f"feedback add failed for {session}")
+        stored = sum(len(p) for p in corrections.values())
+
+        out = folder / "model"
+        command = [sys.executable, "train_model.py", "--fine-tune", "--feedback", url]
+        command += ["--out", str(out)] + (["--dry-run"] if args.dry_run else [])
+        command += ["--data", args.data] if args.data else []
+        started = time.perf_counter()
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            raise SystemExit(f"fine-tune failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
+        tuned = json.loads((out / "metrics.json").read_text())["cnn"]
+        before = accuracy(measure_paths, measure_labels, MODEL_DIR)
+        after = accuracy(measure_paths, measure_labels, out)
+
+    record = tuned["fine_tune"]
+    print("Simulated users: UNIPEN writers split in two halves by writer")
+    print(f"machine: {describe()}")
+    print(
+        f"corrections: {stored} drawings by {len({s for s, _ in corrections})} writers "
+        f"({record['corrections']} learnt from, {record['held_out_corrections']} of "
+        f"{record['held_out_sessions']} sessions held out for the gate)"
+    )
+    print(f"fine-tune time: {seconds / 60:.1f} min (python train_model.py --fine-tune ...)")
+    print(
+        f"held-out writers ({len(measure_paths)} drawings, python -m model.predict): "
+        f"{before:.2%} served -> {after:.2%} fine-tuned ({(after - before) * 100:+.2f} points)"
+    )
+    mnist_before, mnist_after = record["before"]["mnist"], tuned["test_accuracy"]
+    print(f"MNIST test (served LiteRT): {mnist_before:.2%} -> {mnist_after:.2%}")
+    reasons = "; ".join(record["gate"]["reasons"]) or "no worse on held-out corrections, MNIST kept"
+    print(f"gate: {'passed' if record['gate']['passed'] else 'refused'} ({reasons})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,552 @@
+"""The feedback store: what users say about the model's answers, kept to measure and improve it.
+
+Each row is one click on "Right" or "Wrong: it was ...": the drawing as the app received it (a
+PNG), the 28x28 image the model read, the user's label, the model's answer and
+probabilities, which model answered, when, and an anonymous id of the browser session.
+Nothing personal.
+
+One database URL decides where it lives (`database_url`): a SQLite file by default, or
+PostgreSQL (psycopg 3) for a hosted app or several replicas. The schema carries its version
+and is created and upgraded here (`MIGRATIONS`), so an older database is brought up to date
+when it is opened. SQLite runs in WAL mode with a busy timeout, and every transaction takes
+the write lock up front, so concurrent sessions wait for each other instead of failing.
+
+Command line (same code path as the app's buttons):
+
+    python -m model.feedback add --db URL --label 7 drawing.png ...
+    python -m model.feedback stats --db URL
+    python -m model.feedback export --db URL DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import sys
+import tomllib
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from model.preprocessing import IMAGE_SIZE
+
+URL_ENV = "FEEDBACK_DB_URL"  # e.g. postgresql+psycopg://user:password@host/db
+SECRETS_FILE = Path(".streamlit/secrets.toml")  # `feedback_db_url = "..."`, as on the Cloud
+DEFAULT_PATH = Path("data/feedback.sqlite3")  # data/ is git-ignored
+NOT_DIGIT = "not a digit"
+LABELS = tuple(str(d) for d in range(10)) + (NOT_DIGIT,)
+# Clicks one browser session may store per minute (a person correcting drawings makes a few).
+PER_MINUTE = 20
+SQLITE_BUSY_MS = 30_000
+CONNECT_TIMEOUT = {"connect_timeout": 5}  # seconds, PostgreSQL
+
+
+class StoreError(RuntimeError):
+    """The store cannot be reached or written (down, full, read-only); the message says so."""
+
+
+class RateLimited(StoreError):
+    """This session stored PER_MINUTE clicks in the last minute."""
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Feedback(Base):
+    """One click: a user's label for one drawing and what the model said about it."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Made by the writer: writing the same click twice (a retry) stores it once.
+    uid: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    session_id: Mapped[str] = mapped_column(String(64), index=True)
+    label: Mapped[str] = mapped_column(String(16))  # "0".."9" or NOT_DIGIT
+    answer: Mapped[str | None] = mapped_column(String(16))  # the model's digit, None if none
+    probabilities: Mapped[str] = mapped_column(Text)  # JSON list of 10 floats
+    model_version: Mapped[str] = mapped_column(String(64))
+    drawing_png: Mapped[bytes] = mapped_column(LargeBinary)
+    digit_28x28: Mapped[bytes] = mapped_column(LargeBinary)  # 784 bytes, uint8 row-major
+    # Schema version 2: where the digit is in the drawing (a number's digit), who stored it.
+    box: Mapped[str | None] = mapped_column(String(64))  # JSON [x, y, w, h] in drawing pixels
+    source: Mapped[str] = mapped_column(String(16), server_default="app")  # "app" or "cli"
+
+    @property
+    def correct(self) -> bool:
+        """Whether the model's answer was the user's label."""
+        return self.answer == self.label
+
+    def digit_image(self) -> np.ndarray:
+        """(28, 28) uint8, the image the model read."""
+        return np.frombuffer(self.digit_28x28, np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE)
+
+
+# --- Schema versions -----------------------------------------------------------------------
+# Each migration takes the schema from the version before it to its own. A new database runs
+# them all, so new and upgraded databases are the same.
+_version_table = Table("schema_version", MetaData(), Column("version", Integer, nullable=False))
+
+
+def _create_v1(connection: Connection) -> None:
+    """Version 1: one digit per drawing."""
+    v1 = MetaData()
+    Table(
+        "feedback",
+        v1,
+        Column("id", Integer, primary_key=True),
+        Column("uid", String(32), unique=True, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+        Column("session_id", String(64), nullable=False, index=True),
+        Column("label", String(16), nullable=False),
+        Column("answer", String(16)),
+        Column("probabilities", Text, nullable=False),
+        Column("model_version", String(64), nullable=False),
+        Column("drawing_png", LargeBinary, nullable=False),
+        Column("digit_28x28", LargeBinary, nullable=False),
+    )
+    v1.create_all(connection)
+
+
+def _add_box_and_source(connection: Connection) -> None:
+    """Version 2: a number's digits are labelled one by one (their box), and rows say whether
+    the app or the command line stored them."""
+    connection.execute(text("ALTER TABLE feedback ADD COLUMN box VARCHAR(64)"))
+    connection.execute(
+        text("ALTER TABLE feedback ADD COLUMN source VARCHAR(16) NOT NULL DEFAULT 'app'")
+    )
+
+
+MIGRATIONS = (_create_v1, _add_box_and_source)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(connection: Connection) -> int:
+    """The database's schema version; 0 for an empty database."""
+    if not connection.dialect.has_table(connection, "schema_version"):
+        return 0
+    return int(connection.execute(select(_version_table.c.version)).scalar_one())
+
+
+def migrate(engine: Engine, target: int = SCHEMA_VERSION) -> int:
+    """Create or upgrade the schema to version `target`, in one transaction (two processes
+    opening a new database at once wait for each other). Returns the version found before."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(7285)"))  # "migrating"
+        found = schema_version(connection)
+        if found > SCHEMA_VERSION:
+            raise StoreError(
+                f"the feedback database has schema version {found}, newer than this code's "
+                f"{SCHEMA_VERSION}: update the app"
+            )
+        if found == 0:
+            _version_table.metadata.create_all(connection)
+            connection.execute(_version_table.insert().values(version=0))
+        for step in MIGRATIONS[found:target]:
+            step(connection)
+        if target > found:
+            connection.execute(_version_table.update().values(version=target))
+    return found
+
+
+# --- Where the store lives -----------------------------------------------------------------
+def database_url(secrets: Mapping | None = None) -> str:
+    """The store's URL: $FEEDBACK_DB_URL, else `feedback_db_url` in the given secrets (the
+    app passes st.secrets) or in .streamlit/secrets.toml, else a SQLite file in data/."""
+    if os.environ.get(URL_ENV):
+        return os.environ[URL_ENV]
+    if secrets is None and SECRETS_FILE.is_file():
+        try:
+            secrets = tomllib.loads(SECRETS_FILE.read_text())
+        except (OSError, tomllib.TOMLDecodeError):
+            secrets = None
+    if secrets and secrets.get("feedback_db_url"):
+        return str(secrets["feedback_db_url"])
+    return f"sqlite:///{DEFAULT_PATH}"
+
+
+def _engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        # A server that is down is reported in seconds, not after the OS's long timeout.
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=CONNECT_TIMEOUT
+        )
+    database = url.split("///", 1)[-1]
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_setup(dbapi_connection, _record):
+        # Transactions are begun below, not by the driver; WAL lets readers run while one
+        # session writes; writers wait for the lock (busy timeout) instead of failing.
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+        dbapi_connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection):
+        # Take the write lock at the start: a transaction that reads, then writes (the rate
+        # limit, then the insert) would otherwise fail at once when another writes first.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+# --- The store -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Click:
+    """What one click on "Right" or "Wrong: it was ..." stores.
+
+    Attributes:
+        drawing_png: the drawing as received, PNG bytes.
+        digit_28x28: (28, 28) uint8, the image the model read.
+        label: the user's answer, one of LABELS.
+        answer: the model's digit, or None.
+        probabilities: (10,) float, the model's.
+        model_version: which model answered (`Classifier.version`).
+        session_id: anonymous id of the browser session (or of a command-line run).
+        box: the digit's (x, y, w, h) in the drawing, for a digit of a number.
+        source: "app" or "cli".
+    """
+
+    drawing_png: bytes
+    digit_28x28: np.ndarray
+    label: str
+    answer: int | None
+    probabilities: np.ndarray
+    model_version: str
+    session_id: str
+    box: tuple[int, int, int, int] | None = None
+    source: str = "app"
+
+
+def check_label(label: str | int) -> str:
+    """A user's label as stored: "0".."9" or NOT_DIGIT. Raises ValueError for anything else."""
+    label = str(label).strip()
+    if label.lower().replace("-", " ").replace("_", " ") == NOT_DIGIT:
+        return NOT_DIGIT
+    if label not in LABELS:
+        raise ValueError(f"a label is a digit 0-9 or {NOT_DIGIT!r}, not {label!r}")
+    return label
+
+
+class Store:
+    """The feedback database at `url` (see `database_url`), its schema brought up to date.
+
+    Args:
+        per_minute: clicks one session may store per minute; None for no limit (the command
+            line, which stores what an operator gives it).
+    Raises:
+        StoreError: the database cannot be opened or upgraded.
+    """
+
+    def __init__(self, url: str, per_minute: int | None = PER_MINUTE):
+        self.url = url
+        self.per_minute = per_minute
+        try:
+            self.engine = _engine(url)
+            migrate(self.engine)
+        except (SQLAlchemyError, OSError) as error:
+            raise StoreError(_unavailable(error)) from None
+
+    def add(self, click: Click, uid: str | None = None) -> int:
+        """Store one click; returns its row id. A `uid` already stored is not stored twice.
+
+        Raises:
+            ValueError: a label that is not 0-9 or NOT_DIGIT, or a digit image not 28x28.
+            RateLimited: this session stored `per_minute` clicks in the last minute.
+            StoreError: the database is down, full or read-only.
+        """
+        label = check_label(click.label)
+        digit = np.asarray(click.digit_28x28)
+        if digit.shape != (IMAGE_SIZE, IMAGE_SIZE) or digit.dtype != np.uint8:
+            raise ValueError(f"digit_28x28 must be (28, 28) uint8, got {digit.shape} {digit.dtype}")
+        uid = uid or uuid.uuid4().hex
+        now = datetime.now(UTC)
+        row = Feedback(
+            uid=uid,
+            created_at=now,
+            session_id=click.session_id[:64],
+            label=label,
+            answer=None if click.answer is None else str(int(click.answer)),
+            probabilities=json.dumps([round(float(p), 6) for p in click.probabilities]),
+            model_version=click.model_version[:64],
+            drawing_png=click.drawing_png,
+            digit_28x28=digit.tobytes(),
+            box=None if click.box is None else json.dumps([int(v) for v in click.box]),
+            source=click.source,
+        )
+        try:
+            with Session(self.engine) as session, session.begin():
+                stored = session.scalar(select(Feedback.id).where(Feedback.uid == uid))
+                if stored is not None:
+                    return stored
+                if self.per_minute is not None:
+                    recent = session.scalar(
+                        select(func.count(Feedback.id)).where(
+                            Feedback.session_id == row.session_id,
+                            Feedback.created_at > now - timedelta(minutes=1),
+                        )
+                    )
+                    if recent >= self.per_minute:
+                        raise RateLimited(
+                            f"{self.per_minute} answers a minute is the limit: try again soon"
+                        )
+                session.add(row)
+                session.flush()
+                return row.id
+        except SQLAlchemyError as error:
+            raise StoreError(_unavailable(error)) from None
+
+    def rows(self, newest_first: bool = False, limit: int | None = None) -> list[Feedback]:
+        """Stored clicks, oldest first (or newest first), all columns loaded."""
+        order = Feedback.id.desc() if newest_first else Feedback.id
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                return list(session.scalars(select(Feedback).order_by(order).limit(limit)))
+        except SQLAlchemyError as error:
+            raise StoreError(_unavailable(error)) from None
+
+    def summary(self) -> list[dict]:
+        """One dict per click without the images: created_at, session_id, label, answer,
+        model_version, source; oldest first. Cheap enough for every page view."""
+        columns = (
+            Feedback.created_at,
+            Feedback.session_id,
+            Feedback.label,
+            Feedback.answer,
+            Feedback.model_version,
+            Feedback.source,
+        )
+        try:
+            with Session(self.engine) as session:
+                result = session.execute(select(*columns).order_by(Feedback.id))
+                return [row._asdict() for row in result]
+        except SQLAlchemyError as error:
+            raise StoreError(_unavailable(error)) from None
+
+    def count(self) -> int:
+        try:
+            with Session(self.engine) as session:
+                return int(session.scalar(select(func.count(Feedback.id))))
+        except SQLAlchemyError as error:
+            raise StoreError(_unavailable(error)) from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _unavailable(error: Exception) -> str:
+    """A short message for a store error (the first line of the driver's words)."""
+    detail = str(getattr(error, "orig", None) or error).strip().splitlines()
+    reason = detail[0] if detail else type(error).__name__
+    if "full" in reason.lower():
+        return f"the feedback store is full ({reason})"
+    return f"the feedback store is unavailable ({reason[:200]})"
+
+
+def stats(rows: list[dict]) -> dict:
+    """Counts and accuracy on stored drawings.
+
+    Args:
+        rows: `Store.summary()`.
+    Returns:
+        {"clicks", "sessions", "right", "accuracy" (None when empty),
+         "per_label": {label: {"confirmed", "corrected"}}, "per_model": {version: {...}}}
+    """
+    per_label = {label: {"confirmed": 0, "corrected": 0} for label in LABELS}
+    per_model: dict[str, Counter] = {}
+    for row in rows:
+        right = row["answer"] == row["label"]
+        per_label[row["label"]]["confirmed" if right else "corrected"] += 1
+        per_model.setdefault(row["model_version"], Counter())["right" if right else "wrong"] += 1
+    right = sum(v["confirmed"] for v in per_label.values())
+    return {
+        "clicks": len(rows),
+        "sessions": len({row["session_id"] for row in rows}),
+        "right": right,
+        "accuracy": right / len(rows) if rows else None,
+        "per_label": per_label,
+        "per_model": {
+            version: {
+                "clicks": c["right"] + c["wrong"],
+                "accuracy": c["right"] / (c["right"] + c["wrong"]),
+            }
+            for version, c in per_model.items()
+        },
+    }
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """(H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA uint8 -> PNG bytes."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def file_png(path: Path, picture: np.ndarray) -> bytes:
+    """A file as stored: its own bytes when it is a PNG, else the decoded picture as PNG."""
+    data = path.read_bytes()
+    return data if data.startswith(b"\x89PNG\r\n\x1a\n") else png_bytes(picture)
+
+
+def session_hash(session_id: str) -> float:
+    """A session's place in [0, 1), the same on every machine: splits sessions for the gate."""
+    return int(hashlib.sha256(session_id.encode()).hexdigest()[:8], 16) / 2**32
+
+
+def iter_export(rows: list[Feedback], folder: Path) -> Iterator[Path]:
+    """Write each drawing as folder/<label>/<id>.png (label "not-a-digit" for NOT_DIGIT)."""
+    for row in rows:
+        directory = folder / row.label.replace(" ", "-")
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{row.id:06d}.png"
+        path.write_bytes(row.drawing_png)
+        yield path
+
+
+# --- Command line --------------------------------------------------------------------------
+def _add(args) -> int:
+    from model.classifier import Classifier, ModelError, model_path
+    from model.imageio import ImageReadError, read_image
+    from model.recognize import recognize
+
+    try:
+        label = check_label(args.label)
+        classifier = Classifier(model_path(args.model, args.model_dir))
+        store = Store(args.db, per_minute=None)
+    except (ValueError, ModelError, StoreError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    session_id = args.session or f"cli-{uuid.uuid4().hex[:12]}"
+    failed = False
+    for path in map(Path, args.images):
+        try:
+            picture = read_image(path)
+        except (ImageReadError, OSError) as error:
+            print(f"{path}: error: {error}", file=sys.stderr)
+            failed = True
+            continue
+        recognition = recognize(picture, classifier)
+        if recognition.blank:
+            print(f"{path}: error: blank picture, nothing stored", file=sys.stderr)
+            failed = True
+            continue
+        click = Click(
+            drawing_png=file_png(path, picture),
+            digit_28x28=recognition.steps.digit_uint8,
+            label=label,
+            answer=recognition.digit,
+            probabilities=recognition.probabilities,
+            model_version=classifier.version,
+            session_id=session_id,
+            source="cli",
+        )
+        try:
+            row_id = store.add(click)
+        except StoreError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"{path}: stored as {label!r} (row {row_id}; the model said {recognition.digit})")
+    store.close()
+    return 1 if failed else 0
+
+
+def _stats(args) -> int:
+    try:
+        store = Store(args.db, per_minute=None)
+        figures = stats(store.summary())
+    except StoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(figures))
+        return 0
+    print(f"{figures['clicks']} drawings labelled in {figures['sessions']} sessions")
+    if figures["accuracy"] is not None:
+        print(f"model right on {figures['right']} of them: {figures['accuracy']:.2%}")
+    for label, counts in figures["per_label"].items():
+        if counts["confirmed"] or counts["corrected"]:
+            confirmed, corrected = counts["confirmed"], counts["corrected"]
+            print(f"  {label:>11}: {confirmed} confirmed, {corrected} corrected")
+    for version, figure in figures["per_model"].items():
+        print(f"  model {version}: {figure['accuracy']:.2%} of {figure['clicks']}")
+    return 0
+
+
+def _export(args) -> int:
+    try:
+        store = Store(args.db, per_minute=None)
+        written = sum(1 for _ in iter_export(store.rows(), args.folder))
+    except (StoreError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {written} drawings to {args.folder}/<label>/")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from model.classifier import MODEL_NAMES, model_dir
+
+    parser = argparse.ArgumentParser(
+        prog="python -m model.feedback",
+        description="Store labelled drawings, and read what users said about the model.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    db_help = f"database URL (default: ${URL_ENV}, secrets, else sqlite:///{DEFAULT_PATH})"
+
+    add = commands.add_parser(
+        "add",
+        help="store labelled images as the app's buttons do",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add.add_argument("images", nargs="+", metavar="IMAGE", help="image files, one digit each")
+    add.add_argument("--label", required=True, help=f"0-9 or {NOT_DIGIT!r} (or not-a-digit)")
+    add.add_argument("--session", default=None, help="session id (default: a new one per run)")
+    add.add_argument("--model", choices=MODEL_NAMES, default="cnn", help="network that answers")
+    add.add_argument("--model-dir", type=Path, default=model_dir(), help="model folder")
+    stat = commands.add_parser("stats", help="counts and the model's accuracy on stored drawings")
+    stat.add_argument("--json", action="store_true", help="one JSON object")
+    export = commands.add_parser("export", help="write the drawings as DIR/<label>/<id>.png")
+    export.add_argument("folder", type=Path, metavar="DIR")
+    for command in (add, stat, export):
+        command.add_argument("--db", default=None, help=db_help)
+    args = parser.parse_args(argv)
+    args.db = args.db or database_url()
+    return {"add": _add, "stats": _stats, "export": _export}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
