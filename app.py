@@ -42,6 +42,7 @@ from model.feedback import (
 from model.imageio import ImageReadError, read_image
 from model.preprocessing import Preprocessed, scale_pixels
 from model.recognize import Reading, Recognition, read
+from model.reject import Rejecter, load_rejecter
 from model.visualize import enlarge, preprocessing_steps, saliency_overlay
 
 if TYPE_CHECKING:
@@ -103,6 +104,13 @@ def sample_predictions(model_file: str, samples_file: str) -> np.ndarray | None:
 
 
 @st.cache_resource(show_spinner=False)
+def load_not_digit_model(folder: str) -> Rejecter | None:
+    """The folder's "not a digit" model, or None when it has none; raises ModelError (not
+    cached) when it is damaged."""
+    return load_rejecter(folder)
+
+
+@st.cache_resource(show_spinner=False)
 def open_store(url: str) -> Store:
     """The feedback store, its schema brought up to date; raises StoreError (not cached)."""
     return Store(url)
@@ -161,7 +169,7 @@ def probability_bars(probabilities: np.ndarray) -> str:
     top = int(probabilities.argmax())
     bars = []
     for digit, p in enumerate(probabilities.astype(float)):
-        label = f'<b style="bottom: calc({p:.2%} + 2px)">{p:.0%}</b>' if digit == top else ""
+        label = f'<b style="bottom: calc({p:.2%} + 2px)">{percent(p)}</b>' if digit == top else ""
         bars.append(
             f'<div class="ds-bar{" top" if digit == top else ""}" title="{digit}: {p:.2%}">'
             f'{label}<div style="height: {p:.2%}"></div><span>{digit}</span></div>'
@@ -263,9 +271,26 @@ def shown_errors(what: str):
         st.error(f"{what} failed. Clear the drawing and try again.", icon=":material/error:")
 
 
-def read_all(image: np.ndarray, models: dict[str, Classifier]) -> dict[str, Reading]:
+def percent(probability: float) -> str:
+    """A calibrated probability as people read it: whole percent, "99%" at most (the model's
+    figures are not good to better than a point)."""
+    return f"{min(probability, 0.99):.0%}"
+
+
+def read_all(
+    image: np.ndarray, models: dict[str, Classifier], rejecter: Rejecter | None
+) -> dict[str, Reading]:
     """Every model's reading of the picture (a digit or a number): {name: Reading}."""
-    return {name: read(image, model) for name, model in models.items()}
+    return {name: read(image, model, rejecter) for name, model in models.items()}
+
+
+def not_digit_model_or_none() -> Rejecter | None:
+    """The "not a digit" model, or None (after saying so when it is damaged)."""
+    try:
+        return load_not_digit_model(str(model_dir()))
+    except ModelError as error:
+        st.warning(f"Drawings that are not digits cannot be told apart: {error}")
+        return None
 
 
 # Page sections.
@@ -273,15 +298,28 @@ def read_all(image: np.ndarray, models: dict[str, Classifier]) -> dict[str, Read
 
 def show_answer(reading: Reading, label: str) -> None:
     """The digit or number in large type with its confidence, and the two best candidates of
-    any digit the model is unsure of."""
+    any digit the model is unsure of; never a digit for a drawing that is not one."""
     if len(reading.digits) == 1:
         show_digit_answer(reading.digits[0], label)
+    elif reading.not_digit:
+        parts = [str(n) for n, d in enumerate(reading.digits, start=1) if d.not_digit]
+        st.metric(
+            f"Prediction ({label})",
+            "Not a number",
+            delta=f"it reads {reading.marked()}",
+            delta_color="off",
+            delta_arrow="off",
+        )
+        st.warning(
+            f"Part {', '.join(parts)} of this doesn't look like a digit (marked ✗).",
+            icon=":material/block:",
+        )
     else:
         least = min(d.confidence for d in reading.digits)
         st.metric(
             f"Prediction ({label})",
             reading.marked(),
-            delta=f"{len(reading.digits)} digits, the least sure {least:.0%}",
+            delta=f"{len(reading.digits)} digits, the least sure {percent(least)}",
             delta_color="off",
             delta_arrow="off",
         )
@@ -296,8 +334,21 @@ def show_answer(reading: Reading, label: str) -> None:
 
 
 def show_digit_answer(result: Recognition, label: str) -> None:
-    """One digit in large type with its confidence, or the top two when unsure."""
-    if result.unsure:
+    """One digit in large type with its confidence, or the top two when unsure; for a dot,
+    a letter, a symbol or a doodle, that it is not a digit."""
+    if result.dot:
+        st.metric(f"Prediction ({label})", "Draw a bigger digit", delta="this is a dot",
+                  delta_color="off", delta_arrow="off")  # fmt: skip
+    elif result.not_digit:
+        st.metric(
+            f"Prediction ({label})",
+            "Not a digit",
+            delta=f"closest to {result.digit} ({percent(result.confidence)})",
+            delta_color="off",
+            delta_arrow="off",
+        )
+        st.info("That doesn't look like a digit.", icon=":material/block:")
+    elif result.unsure:
         (first, p_first), (second, p_second) = result.candidates(2)
         st.metric(
             f"Prediction ({label})",
@@ -314,7 +365,7 @@ def show_digit_answer(result: Recognition, label: str) -> None:
         st.metric(
             f"Prediction ({label})",
             str(result.digit),
-            delta=f"{result.confidence:.1%} confident",
+            delta=f"{percent(result.confidence)} confident",
             delta_color="off",
             delta_arrow="off",
         )
@@ -330,7 +381,7 @@ def pick_digit(reading: Reading) -> int:
             [
                 (
                     enlarge(d.steps.digit_28x28, 3),
-                    f"{d.digit}{'?' if d.unsure else ''} · {d.confidence:.0%}",
+                    f"{d.digit}{'?' if d.unsure else ''} · {percent(d.confidence)}",
                 )
                 for d in reading.digits
             ],
@@ -387,7 +438,7 @@ def show_results(
     if not models:
         return
     with shown_errors("Reading this picture"):
-        readings = read_all(image, models)
+        readings = read_all(image, models, not_digit_model_or_none())
         name, first = next(iter(readings.items()))
         if first.blank:
             st.info(prompt, icon=":material/draw:")
@@ -406,7 +457,7 @@ def show_results(
             drawing_png=drawing_png,
             digit_28x28=digit.steps.digit_uint8,
             label="",
-            answer=digit.digit,
+            answer=NOT_DIGIT if digit.not_digit else digit.digit,
             probabilities=digit.probabilities,
             model_version=models[name].version,
             session_id=session_id(),

@@ -333,18 +333,18 @@ def export_and_test(model, name: str, out: Path, data, command: str) -> dict:
 class FineTuneConfig:
     """A short fine-tune of the served CNN on users' corrections, with MNIST replay."""
 
-    epochs: int = 4
+    epochs: int = 8
     batch_size: int = 128
     learning_rate: float = 2e-4  # Adam; a tenth of training's peak: adjust, do not relearn
     # Per epoch: every correction this many times (each time distorted anew), and this many
     # MNIST training digits drawn afresh, half of them as the app serves them.
-    repeats: int = 3
+    repeats: int = 4
     replay: int = 15_000
     gate_share: float = 0.2  # of the sessions (never of the samples), held out for the gate
     mnist_floor: float = 0.996  # served MNIST test accuracy the new model must keep
-    augment: Augment = field(
-        default_factory=lambda: Augment(rotation=8.0, scale=0.08, shear=0.12, shift=1.5)
-    )
+    # Fit a temperature on the gate's corrections (model/calibrate.py) and serve it.
+    calibrate: bool = False
+    augment: Augment = field(default_factory=Augment)  # as in training
 
 
 def load_corrections(url: str) -> dict:
@@ -404,7 +404,14 @@ def gate(before: dict, after: dict, mnist_floor: float) -> dict:
 
 
 def fine_tune(
-    data, url: str, config: FineTuneConfig, base: Path, out: Path, seed: int, command: str
+    data,
+    url: str,
+    config: FineTuneConfig,
+    base: Path,
+    out: Path,
+    seed: int,
+    command: str,
+    note: str = "",
 ) -> dict:
     """Fine-tune base/cnn.keras on the corrections in the store at `url`; write out/ (cnn.keras,
     cnn.tflite, cnn_mistakes.npz, samples.npz, metrics.json with before/after and the gate's
@@ -468,6 +475,9 @@ def fine_tune(
     inference_model.save(out / "cnn.keras")
     metrics = export_and_test(inference_model, "cnn", out, data, command)
     after = measure(Classifier(out / "cnn.tflite"))
+    calibration = (
+        calibrate(out / "cnn.tflite", x_gate, y_gate, data, command) if config.calibrate else None
+    )
     base_record = read_metrics(base / "metrics.json").get("cnn", {})
     metrics.update(
         {
@@ -480,6 +490,7 @@ def fine_tune(
                     "command": base_record.get("command"),
                 },
                 "feedback": _without_password(url),
+                "note": note,
                 "corrections": int(len(x_fix)),
                 "held_out_corrections": int(len(x_gate)),
                 "sessions": int(len(set(corrections["sessions"].tolist()))),
@@ -489,6 +500,7 @@ def fine_tune(
                 "before": before,
                 "after": after,
                 "gate": gate(before, after, config.mnist_floor),
+                "calibration": calibration,
                 "config": asdict(config),
                 "seconds": round(seconds, 1),
             },
@@ -515,16 +527,51 @@ def fine_tune(
     return metrics
 
 
+def calibrate(path: Path, x_held: np.ndarray, y_held: np.ndarray, data, command: str) -> dict:
+    """Fit the served model's temperature on held-out drawings (model/calibrate.py) and write
+    it beside the model; returns the record, with the calibration error before and after.
+    Without held-out drawings, nothing is written."""
+    from model.calibrate import expected_calibration_error, fit_temperature, with_temperature
+    from model.classifier import calibration_path
+
+    calibration_path(path).unlink(missing_ok=True)
+    if len(y_held) == 0:
+        return {"temperature": 1.0, "fitted_on": "nothing: no corrections held out"}
+    raw = Classifier(path, calibrated=False)
+    held = raw.predict(scale_pixels(x_held))
+    temperature = fit_temperature(held, y_held)
+    mnist = raw.predict(scale_pixels(data.x_test))
+    record = {
+        "temperature": temperature,
+        "fitted_on": f"{len(y_held)} corrections held out by session (the gate's)",
+        "ece_held_out_corrections": {
+            "before": expected_calibration_error(held, y_held),
+            "after": expected_calibration_error(with_temperature(held, temperature), y_held),
+        },
+        "ece_mnist_test": {
+            "before": expected_calibration_error(mnist, data.y_test),
+            "after": expected_calibration_error(with_temperature(mnist, temperature), data.y_test),
+        },
+        "command": command,
+    }
+    calibration_path(path).write_text(json.dumps(record, indent=1) + "\n")
+    return record
+
+
 def promote(out: Path, base: Path) -> None:
     """Serve the fine-tuned CNN in out/ from base/: the files it replaces go to
     base/previous/ (roll back by copying them back)."""
     previous = base / "previous"
     previous.mkdir(exist_ok=True)
-    for name in ("cnn.keras", "cnn.tflite", "cnn_mistakes.npz", "metrics.json"):
+    files = ("cnn.keras", "cnn.tflite", "cnn_mistakes.npz", "cnn_calibration.json")
+    for name in (*files, "metrics.json"):
+        (previous / name).unlink(missing_ok=True)
         if (base / name).exists():
             shutil.copy2(base / name, previous / name)
-    for name in ("cnn.keras", "cnn.tflite", "cnn_mistakes.npz"):
-        shutil.copy2(out / name, base / name)
+    for name in files:
+        (base / name).unlink(missing_ok=True)
+        if (out / name).exists():
+            shutil.copy2(out / name, base / name)
     all_metrics = read_metrics(base / "metrics.json")
     all_metrics["cnn"] = read_metrics(out / "metrics.json")["cnn"]
     (base / "metrics.json").write_text(json.dumps(all_metrics, indent=1) + "\n")
@@ -737,6 +784,14 @@ def main(argv: list[str] | None = None) -> int:
         help="serve the fine-tuned model (copy it into --base) if it passed the gate",
     )
     tuning.add_argument("--learning-rate", type=float, default=None, help="default: 2e-4")
+    tuning.add_argument(
+        "--note", default="", help="what the corrections are, recorded in metrics.json"
+    )
+    tuning.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="fit a temperature on the held-out corrections and serve it with the model",
+    )
     args = parser.parse_args(argv)
 
     partial = args.epochs or args.batch_size or args.limit
@@ -807,12 +862,15 @@ def run_fine_tune(args, data, command: str) -> int:
         batch_size=args.batch_size or config.batch_size,
         learning_rate=args.learning_rate or config.learning_rate,
         replay=256 if args.dry_run else config.replay,
+        calibrate=args.calibrate,
     )
     from model.feedback import StoreError
     from model.networks import UnsafeModelError
 
     try:
-        metrics = fine_tune(data, args.feedback, config, args.base, args.out, args.seed, command)
+        metrics = fine_tune(
+            data, args.feedback, config, args.base, args.out, args.seed, command, args.note
+        )
     except (StoreError, ValueError, OSError, UnsafeModelError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

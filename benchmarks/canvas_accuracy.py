@@ -3,11 +3,14 @@
 
     python -m benchmarks.canvas_accuracy                 # all 6,929 digits, CNN
     python -m benchmarks.canvas_accuracy --model ann --limit 1000 --naive
+    python -m benchmarks.canvas_accuracy --small         # written small, as on a phone
 
 Each digit is drawn on a 280x280 canvas with a round brush 12-26 px wide, 45-85% of the
 canvas high at a random place, styles cycling through white on black, black on white and
 black on transparent (benchmarks/drawings.py; seeded, so every run draws the same images).
-Prints the accuracy overall, per style, per UNIPEN source and per digit. --naive adds, for
+Prints the accuracy overall, per half of the writers (the served CNN was fine-tuned on one
+half's digits: the other half's figure is the one on new writers), per style, per UNIPEN
+source and per digit. --naive adds, for
 comparison, the same model on the whole canvas resized to 28x28 (what most demos do).
 """
 
@@ -27,9 +30,14 @@ import cv2
 import numpy as np
 
 from harness import PEN_DIGITS
-from model.strokes import STYLES, drawings, encode_png, load_pen_digits
+from model.strokes import STYLES, drawings, encode_png, load_pen_digits, writer_half
 
 REPO = Path(__file__).resolve().parents[1]
+HALVES = ("writers fine-tuned on", "writers never trained on")
+# --small: digits written small, as on a phone: the pen's path 12-20% of the canvas high
+# (34-56 px), brush 12-18 px.
+SMALL_HEIGHTS = (0.12, 0.20)
+SMALL_BRUSHES = (12, 18)
 
 
 def run_predict(paths: list[Path], model: str) -> list[dict]:
@@ -73,6 +81,11 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None, help="only the first N digits")
     parser.add_argument("--seed", type=int, default=0, help="drawing seed")
     parser.add_argument(
+        "--small",
+        action="store_true",
+        help="digits 12-20%% of the canvas high with a 12-18 px brush, as on a phone",
+    )
+    parser.add_argument(
         "--naive",
         action="store_true",
         help="also score the whole-canvas resize with the same model",
@@ -83,7 +96,12 @@ def main() -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="canvas-") as folder:
         paths, pens, naive_inputs = [], [], []
-        for index, (_, pen, rgba) in enumerate(drawings(digits, seed=args.seed)):
+        ranges = (
+            {"heights": SMALL_HEIGHTS, "brushes": SMALL_BRUSHES, "path_height": True}
+            if args.small
+            else {}
+        )
+        for index, (_, pen, rgba) in enumerate(drawings(digits, seed=args.seed, **ranges)):
             path = Path(folder) / f"{index:05d}_{pen.style}.png"
             path.write_bytes(encode_png(rgba))
             paths.append(path)
@@ -98,7 +116,9 @@ def main() -> int:
     predicted = np.array([-1 if r.get("digit") is None else r["digit"] for r in results])
     hits = predicted == labels
     by_style, by_source, by_digit = defaultdict(list), defaultdict(list), defaultdict(list)
+    by_half = defaultdict(list)
     for hit, digit, pen in zip(hits, digits, pens):
+        by_half[HALVES[writer_half(digit.source, digit.writer)]].append(bool(hit))
         by_style[pen.style].append(bool(hit))
         by_source[digit.source].append(bool(hit))
         by_digit[str(digit.label)].append(bool(hit))
@@ -112,14 +132,24 @@ def main() -> int:
     )
     print(f"\nOVERALL  {hits.mean():.2%}  ({hits.sum()}/{len(hits)})")
     print(f"errors or blank: {sum('error' in r or r.get('number') is None for r in results)}")
+    declined = sum(bool(r.get("not_digit")) for r in results)
+    print(
+        f"declined as not a digit: {declined} of {len(results)} ({declined / len(results):.2%})"
+        " (a declined digit is never counted right)"
+    )
     print(
         f"single digits read as several: {several} of {len(results)} ({several / len(results):.2%})"
     )
+    right_and_sure = hits & ~unsure
+    print(f"right and sure: {right_and_sure.mean():.2%} ({right_and_sure.sum()}/{len(hits)})")
+    dots = sum(any("dot" in d for d in r.get("doubts", [])) for r in results)
+    print(f"called a dot: {dots} ({dots / len(results):.2%})")
     print(
         f"shown as unsure: {unsure.mean():.2%}; accuracy of the sure ones "
         f"{hits[~unsure].mean():.2%}, of the unsure ones "
         f"{hits[unsure].mean() if unsure.any() else float('nan'):.2%}"
     )
+    report("per writer half (model/strokes.py: writer_half)", by_half)
     report("per style", by_style)
     report("per source", by_source)
     report("per digit", by_digit)

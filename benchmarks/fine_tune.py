@@ -4,7 +4,7 @@
     python -m benchmarks.fine_tune --keep runs/ft-unipen   # keep the store and the model
 
 1. The writers of ../shared/data/unipen_dev.jsonl.gz are split in two halves by a hash of
-   their id (source/writer): no writer is on both sides.
+   their id (source/writer; model/strokes.py: writer_half): no writer is on both sides.
 2. The first half's digits, drawn as canvas PNGs (as in benchmarks/canvas_accuracy.py), are
    stored as corrections with `python -m model.feedback add` (one session per writer) in a
    fresh SQLite store.
@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import subprocess
@@ -34,14 +33,9 @@ from benchmarks.machine import describe
 from harness import PEN_DIGITS
 from model import feedback
 from model.classifier import MODEL_DIR
-from model.strokes import drawings, encode_png, load_pen_digits
+from model.strokes import drawings, encode_png, load_pen_digits, writer_half
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def writer_half(source: str, writer: str) -> int:
-    """0 (corrections) or 1 (measure), by a hash of the writer's id."""
-    return int(hashlib.sha256(f"{source}/{writer}".encode()).hexdigest()[:8], 16) % 2
 
 
 def accuracy(paths: list[Path], labels: list[int], model_dir: Path) -> float:

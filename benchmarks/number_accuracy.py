@@ -32,7 +32,14 @@ from harness import PEN_DIGITS
 from model.classifier import Classifier, model_path
 from model.imageio import read_image
 from model.preprocessing import digit_steps, find_ink
-from model.strokes import STYLES, compose_number, encode_png, load_pen_digits, render
+from model.strokes import (
+    STYLES,
+    compose_number,
+    encode_png,
+    load_pen_digits,
+    render,
+    writer_half,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 HEIGHT, WIDTH = 280, 840  # the app's canvas
@@ -40,20 +47,23 @@ BRUSH_RANGE = (10, 22)
 
 
 def numbers(n: int, seed: int):
-    """(labels, rgba) for n numbers of 1-6 digits, each by one writer."""
+    """(labels, rgba, half) for n numbers of 1-6 digits, each by one writer (of that
+    `writer_half`)."""
     by_writer = defaultdict(list)
     for digit in load_pen_digits(PEN_DIGITS):
         by_writer[(digit.source, digit.writer)].append(digit)
     writers = sorted(w for w, ds in by_writer.items() if len(ds) >= 6)
     for index in range(n):
         rng = np.random.default_rng([seed, index])
-        own = by_writer[writers[rng.integers(len(writers))]]
+        writer = writers[rng.integers(len(writers))]
+        own = by_writer[writer]
         length = 1 + index % 6
         chosen = [own[i] for i in rng.choice(len(own), length, replace=False)]
         strokes = compose_number(chosen, rng, HEIGHT, WIDTH)
         brush = int(rng.integers(BRUSH_RANGE[0], BRUSH_RANGE[1] + 1))
         style = STYLES[index % len(STYLES)]
-        yield "".join(str(d.label) for d in chosen), render(strokes, brush, style, HEIGHT, WIDTH)
+        rgba = render(strokes, brush, style, HEIGHT, WIDTH)
+        yield "".join(str(d.label) for d in chosen), rgba, writer_half(*writer)
 
 
 def predict_numbers(paths: list[Path], model: str) -> list[dict]:
@@ -107,8 +117,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="numbers-") as scratch:
         folder = args.save or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
-        written, paths = [], []
-        for index, (label, rgba) in enumerate(numbers(args.n, args.seed)):
+        written, paths, halves = [], [], []
+        for index, (label, rgba, half) in enumerate(numbers(args.n, args.seed)):
+            halves.append(half)
             path = folder / f"{index:05d}_{label}.png"
             path.write_bytes(encode_png(rgba))
             written.append(label)
@@ -123,6 +134,12 @@ def main() -> int:
         "segmentation + MNIST-faithful preprocessing (python -m model.predict)",
         written,
         [r.get("number") for r in results],
+    )
+    unseen = [i for i, half in enumerate(halves) if half == 1]
+    report(
+        "the same, numbers by writers never trained on (model/strokes.py: writer_half)",
+        [written[i] for i in unseen],
+        [results[i].get("number") for i in unseen],
     )
     report("naive: connected pieces, left to right", written, naive)
     misses = [

@@ -10,12 +10,14 @@ flatbuffer of weights and built-in operators: loading one never runs code from t
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from pathlib import Path
 
 import numpy as np
 
+from model.calibrate import with_temperature
 from model.preprocessing import IMAGE_SIZE
 
 MODEL_DIR = Path(__file__).resolve().parent  # the committed models
@@ -39,6 +41,21 @@ def model_path(name: str, folder: Path | None = None) -> Path:
     return Path(folder or model_dir()) / f"{name}.tflite"
 
 
+def calibration_path(path: str | Path) -> Path:
+    """Where a model's temperature lives: {name}_calibration.json beside {name}.tflite."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}_calibration.json")
+
+
+def _temperature(path: Path) -> float:
+    """The model's fitted temperature, 1.0 (as trained) when it has none."""
+    try:
+        temperature = float(json.loads(calibration_path(path).read_text())["temperature"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 1.0
+    return temperature if 0.1 <= temperature <= 10 else 1.0
+
+
 def train_hint(name: str) -> str:
     return f"Train it with: python train_model.py --model {name}"
 
@@ -50,8 +67,13 @@ class Classifier:
     millisecond, so concurrent sessions barely wait).
     """
 
-    def __init__(self, path: str | Path, num_threads: int = 1):
-        """Load a `.tflite` digit model.
+    def __init__(
+        self, path: str | Path, num_threads: int = 1, classes: int = 10, calibrated: bool = True
+    ):
+        """Load a `.tflite` model of 28x28 images: a digit model (10 classes), or the "not a
+        digit" model (2: digit, not a digit). With `calibrated`, the temperature in
+        {name}_calibration.json beside it (model/calibrate.py), when there is one, is applied
+        to every answer.
 
         Raises:
             ModelError: the file is missing, truncated, not LiteRT, or not (N, 28, 28, 1) ->
@@ -82,13 +104,18 @@ class Classifier:
             self._interpreter.get_input_details(),
             self._interpreter.get_output_details(),
         )
-        if list(inputs["shape"][1:]) != [IMAGE_SIZE, IMAGE_SIZE, 1] or outputs["shape"][-1] != 10:
+        if (
+            list(inputs["shape"][1:]) != [IMAGE_SIZE, IMAGE_SIZE, 1]
+            or outputs["shape"][-1] != classes
+        ):
             raise ModelError(
-                f"{path} is not a digit model: it maps {inputs['shape'].tolist()} to "
-                f"{outputs['shape'].tolist()}, not (N, 28, 28, 1) to (N, 10). {hint}"
+                f"{path} is not the model expected: it maps {inputs['shape'].tolist()} to "
+                f"{outputs['shape'].tolist()}, not (N, 28, 28, 1) to (N, {classes}). {hint}"
             )
         if inputs["dtype"] != np.float32:
             raise ModelError(f"{path} expects {inputs['dtype']} input, not float32. {hint}")
+        self.classes = classes
+        self.temperature = _temperature(path) if calibrated else 1.0
         self._input = inputs["index"]
         self._output = outputs["index"]
         self._batch_size = int(inputs["shape"][0])
@@ -103,13 +130,14 @@ class Classifier:
             digits: (N, 28, 28) or (28, 28) float32 in [0, 1] (`preprocessing.preprocess`).
             batch_size: largest batch handed to the interpreter at once.
         Returns:
-            (N, 10) float32 probabilities (each row sums to 1); (10,) for a single image.
+            (N, classes) float32 probabilities (each row sums to 1); (classes,) for a single
+            image.
         """
         digits = np.asarray(digits, dtype=np.float32)
         single = digits.ndim == 2
         batch = digits.reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
         if len(batch) == 0:
-            return np.zeros((0, 10), np.float32)
+            return np.zeros((0, self.classes), np.float32)
         if not np.isfinite(batch).all():
             raise ValueError("digits must be finite numbers in [0, 1]")
         outputs = [
@@ -117,6 +145,8 @@ class Classifier:
             for start in range(0, len(batch), batch_size)
         ]
         probabilities = outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
+        if self.temperature != 1.0:
+            probabilities = with_temperature(probabilities, self.temperature)
         return probabilities[0] if single else probabilities
 
     def _invoke(self, batch: np.ndarray) -> np.ndarray:

@@ -91,7 +91,7 @@ class Feedback(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     session_id: Mapped[str] = mapped_column(String(64), index=True)
     label: Mapped[str] = mapped_column(String(16))  # "0".."9" or NOT_DIGIT
-    answer: Mapped[str | None] = mapped_column(String(16))  # the model's digit, None if none
+    answer: Mapped[str | None] = mapped_column(String(16))  # the model's: as label, or None
     probabilities: Mapped[str] = mapped_column(Text)  # JSON list of 10 floats
     model_version: Mapped[str] = mapped_column(String(64))
     drawing_png: Mapped[bytes] = mapped_column(LargeBinary)
@@ -232,7 +232,7 @@ class Click:
         drawing_png: the drawing as received, PNG bytes.
         digit_28x28: (28, 28) uint8, the image the model read.
         label: the user's answer, one of LABELS.
-        answer: the model's digit, or None.
+        answer: the model's answer: a digit, NOT_DIGIT (it declined the drawing), or None.
         probabilities: (10,) float, the model's.
         model_version: which model answered (`Classifier.version`).
         session_id: anonymous id of the browser session (or of a command-line run).
@@ -243,7 +243,7 @@ class Click:
     drawing_png: bytes
     digit_28x28: np.ndarray
     label: str
-    answer: int | None
+    answer: int | str | None
     probabilities: np.ndarray
     model_version: str
     session_id: str
@@ -299,7 +299,7 @@ class Store:
             created_at=now,
             session_id=click.session_id[:64],
             label=label,
-            answer=None if click.answer is None else str(int(click.answer)),
+            answer=None if click.answer is None else check_label(click.answer),
             probabilities=json.dumps([round(float(p), 6) for p in click.probabilities]),
             model_version=click.model_version[:64],
             drawing_png=click.drawing_png,
@@ -441,10 +441,12 @@ def _add(args) -> int:
     from model.classifier import Classifier, ModelError, model_path
     from model.imageio import ImageReadError, read_image
     from model.recognize import recognize
+    from model.reject import load_rejecter
 
     try:
         label = check_label(args.label)
         classifier = Classifier(model_path(args.model, args.model_dir))
+        rejecter = load_rejecter(args.model_dir)
         store = Store(args.db, per_minute=None)
     except (ValueError, ModelError, StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -458,7 +460,7 @@ def _add(args) -> int:
             print(f"{path}: error: {error}", file=sys.stderr)
             failed = True
             continue
-        recognition = recognize(picture, classifier)
+        recognition = recognize(picture, classifier, rejecter)
         if recognition.blank:
             print(f"{path}: error: blank picture, nothing stored", file=sys.stderr)
             failed = True
@@ -467,7 +469,7 @@ def _add(args) -> int:
             drawing_png=file_png(path, picture),
             digit_28x28=recognition.steps.digit_uint8,
             label=label,
-            answer=recognition.digit,
+            answer=NOT_DIGIT if recognition.not_digit else recognition.digit,
             probabilities=recognition.probabilities,
             model_version=classifier.version,
             session_id=session_id,
@@ -478,7 +480,8 @@ def _add(args) -> int:
         except StoreError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-        print(f"{path}: stored as {label!r} (row {row_id}; the model said {recognition.digit})")
+        said = NOT_DIGIT if recognition.not_digit else recognition.digit
+        print(f"{path}: stored as {label!r} (row {row_id}; the model said {said})")
     store.close()
     return 1 if failed else 0
 

@@ -6,11 +6,15 @@
 One line per path, in the order given: "digit.png: 7 (99.8%)", "number.png: 2025 (digits
 98.1% 99.9% 97.0% 99.5%)". With --json, one JSON object per line:
     {"path": "a.png", "number": "7", "digit": 7, "confidence": 0.998,
-     "probabilities": [10 floats], "unsure": false, "doubts": [],
-     "digits": [{"digit": 7, "confidence": 0.998, "box": [x, y, w, h], "unsure": false}]}
+     "probabilities": [10 floats], "unsure": false, "not_digit": false, "doubts": [],
+     "digits": [{"digit": 7, "confidence": 0.998, "box": [x, y, w, h], "unsure": false,
+                 "not_digit": false}]}
 "number" is the digits read left to right; "digits" gives each one, its box in the picture's
 pixels. "digit", "confidence" and "probabilities" are the single digit's, and null when the
-picture holds several. A picture with no ink gives "number": null and "digit": null. A file
+picture holds several. A picture with no ink gives "number": null, "digit": null and
+"not_digit": false. A picture that is not a digit (a letter, a symbol, a doodle, a dot; see
+model/reject.py) gives "digit": null, "not_digit": true, and its "digits" entry says what it
+looks closest to; a number with such a part inside is declined: "number": null. A file
 that cannot be read gives {"path": ..., "error": "..."}; the other files are still read, and
 the exit status is 1. The model is loaded once, so thousands of paths in one call are fine.
 """
@@ -33,6 +37,7 @@ from model.classifier import MODEL_NAMES, Classifier, ModelError, model_dir, mod
 from model.imageio import ImageReadError, read_image
 from model.process import cpu_cores
 from model.recognize import Reading, read
+from model.reject import Rejecter, load_rejecter
 
 # Files classified together in one model call. Small enough that a batch of very large
 # images stays within a few hundred MB.
@@ -44,18 +49,23 @@ PARALLEL_FROM = 2 * BATCH
 
 
 def classify_paths(
-    paths: list[str], classifier: Classifier, workers: int | None = None
+    paths: list[str],
+    classifier: Classifier,
+    workers: int | None = None,
+    rejecter: Rejecter | None = None,
 ) -> Iterator[dict]:
     """One result dict per path, in order (see the module docstring for the keys).
 
     Batches of BATCH files are read, preprocessed and classified by `workers` processes
-    (default: one per core, at most 8; none for fewer than PARALLEL_FROM files).
+    (default: one per core, at most 8; none for fewer than PARALLEL_FROM files). With a
+    rejecter (the "not a digit" model of the classifier's folder; the workers load it from
+    there), drawings that are not digits are declined.
     """
     batches = [paths[start : start + BATCH] for start in range(0, len(paths), BATCH)]
     workers = workers or min(8, cpu_cores())
     if workers < 2 or len(paths) < PARALLEL_FROM:
         for batch in batches:
-            yield from _classify_batch(batch, classifier)
+            yield from _classify_batch(batch, classifier, rejecter)
         return
     yield from _classify_in_workers(batches, classifier.path, workers)
 
@@ -128,14 +138,16 @@ def _closing_pool(workers: int, model: Path) -> Iterator[ProcessPoolExecutor]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _classify_batch(paths: list[str], classifier: Classifier) -> list[dict]:
+def _classify_batch(
+    paths: list[str], classifier: Classifier, rejecter: Rejecter | None = None
+) -> list[dict]:
     """Read some files: one result dict per path."""
-    return [_read_file(path, classifier) for path in paths]
+    return [_read_file(path, classifier, rejecter) for path in paths]
 
 
-def _read_file(path: str, classifier: Classifier) -> dict:
+def _read_file(path: str, classifier: Classifier, rejecter: Rejecter | None) -> dict:
     try:
-        return _as_dict(path, read(read_image(path), classifier))
+        return _as_dict(path, read(read_image(path), classifier, rejecter))
     except (ImageReadError, ValueError) as error:
         return {"path": path, "error": str(error)}
     except Exception as error:  # never a traceback for one bad file
@@ -143,15 +155,17 @@ def _read_file(path: str, classifier: Classifier) -> dict:
 
 
 _worker_classifier: Classifier | None = None
+_worker_rejecter: Rejecter | None = None
 
 
 def _load_worker_model(path: Path) -> None:
-    global _worker_classifier
+    global _worker_classifier, _worker_rejecter
     _worker_classifier = Classifier(path)
+    _worker_rejecter = load_rejecter(path.parent)
 
 
 def _classify_in_worker(paths: list[str]) -> list[dict]:
-    return _classify_batch(paths, _worker_classifier)
+    return _classify_batch(paths, _worker_classifier, _worker_rejecter)
 
 
 def _as_dict(path: str, reading: Reading) -> dict:
@@ -163,6 +177,7 @@ def _as_dict(path: str, reading: Reading) -> dict:
             "confidence": None,
             "probabilities": None,
             "unsure": False,
+            "not_digit": False,
             "doubts": ["no ink"],
             "digits": [],
         }
@@ -178,12 +193,13 @@ def _as_dict(path: str, reading: Reading) -> dict:
     return {
         "path": path,
         "number": reading.number,
-        "digit": None if single is None else single.digit,
+        "digit": None if single is None or single.not_digit else single.digit,
         "confidence": None if single is None else round(single.confidence, 6),
         "probabilities": None
         if single is None
         else [round(float(p), 6) for p in single.probabilities],
         "unsure": reading.unsure,
+        "not_digit": reading.not_digit,
         "doubts": doubts,
         "digits": [
             {
@@ -191,6 +207,7 @@ def _as_dict(path: str, reading: Reading) -> dict:
                 "confidence": round(digit.confidence, 6),
                 "box": list(box),
                 "unsure": digit.unsure,
+                "not_digit": digit.not_digit,
             }
             for digit, box in zip(reading.digits, reading.boxes)
         ],
@@ -201,6 +218,13 @@ def format_line(result: dict) -> str:
     """The plain-text line for one result."""
     if "error" in result:
         return f"{result['path']}: error: {result['error']}"
+    if result.get("not_digit"):
+        closest = result["digits"][0]["digit"] if len(result["digits"]) == 1 else None
+        what = "not a digit" if len(result["digits"]) == 1 else "not a number"
+        line = f"{result['path']}: {what}" + (
+            f" (closest: {closest})" if closest is not None else ""
+        )
+        return line + f"  ({'; '.join(result['doubts'])})"
     if result["number"] is None:
         return f"{result['path']}: no digit (blank)"
     if result["digit"] is not None:
@@ -230,12 +254,13 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         classifier = Classifier(model_path(args.model, args.model_dir))
+        rejecter = load_rejecter(args.model_dir)
     except ModelError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
     failed = False
-    results = classify_paths(args.images, classifier)
+    results = classify_paths(args.images, classifier, rejecter=rejecter)
     try:
         for result in results:
             failed |= "error" in result

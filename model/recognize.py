@@ -20,6 +20,7 @@ from model.preprocessing import (
     preprocess_steps,
     stroke_width,
 )
+from model.reject import Rejecter
 from model.segment import (
     Group,
     cut,
@@ -40,7 +41,7 @@ INK_MASS_RANGE = (28.0, 230.0)
 # drawing wider than this is not one upright digit: two digits, or a digit lying down.
 WIDEST = 1.7
 # A mark whose longest side is under this many pen widths is a dot, not a digit.
-MIN_LENGTH_IN_PEN_WIDTHS = 2.5
+MIN_LENGTH_IN_PEN_WIDTHS = 1.5
 # More separate marks than this is not one handwritten digit.
 MAX_MARKS = 4
 # A group of ink wide enough to be touching digits is parted in two only where the classifier
@@ -49,6 +50,7 @@ SPLIT_CONFIDENCE = 0.9
 # Touching digits are cut at most this many times over (a run of up to 2**3 digits).
 MAX_SPLIT_DEPTH = 3
 
+NOT_A_DIGIT = "this does not look like a digit"
 LOW_CONFIDENCE = "the model is not confident"
 BLOB = "this is a dot or a blob, not a digit"
 TOO_MUCH_INK = "there is more ink than any digit has: a scribble or a filled area?"
@@ -58,6 +60,8 @@ TOO_WIDE = "this is wider than any digit: more than one digit, or one lying on i
 SCATTERED = "the ink is in many separate pieces"
 # The doubts that say the ink may be several digits rather than one.
 SEVERAL = {SEVERAL_DIGITS, TOO_WIDE, SCATTERED}
+# The doubts that say it is no digit at all: the answer is declined, not guessed.
+DECLINED = {NOT_A_DIGIT, BLOB, TOO_MUCH_INK}
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,9 @@ class Recognition:
         probabilities: (10,) float32 summing to 1, or None when the picture has no ink.
         steps: every preprocessing step (see `Preprocessed`), or None when blank.
         doubts: reasons not to trust the answer; empty when it can be trusted.
+
+    `digit` is the most probable digit even when the drawing is declined (`not_digit`): it
+    is then only what the drawing looks closest to.
     """
 
     probabilities: np.ndarray | None
@@ -89,6 +96,16 @@ class Recognition:
     @property
     def unsure(self) -> bool:
         return bool(self.doubts)
+
+    @property
+    def not_digit(self) -> bool:
+        """Declined: a letter, symbol, shape or doodle (the "not a digit" model), a dot, or a
+        scribble."""
+        return bool(DECLINED & set(self.doubts))
+
+    @property
+    def dot(self) -> bool:
+        return BLOB in self.doubts
 
     def candidates(self, count: int = 2) -> list[tuple[int, float]]:
         """The `count` most probable digits with their probabilities, best first."""
@@ -116,23 +133,34 @@ class Reading:
 
     @property
     def number(self) -> str | None:
-        """The digits read, left to right ("2025"); None when blank."""
-        return "".join(str(d.digit) for d in self.digits) if self.digits else None
+        """The digits read, left to right ("2025"); None when blank or when any of it is not
+        a digit."""
+        if not self.digits or self.not_digit:
+            return None
+        return "".join(str(d.digit) for d in self.digits)
+
+    @property
+    def not_digit(self) -> bool:
+        """Whether the drawing, or a part of it, is not a digit."""
+        return any(d.not_digit for d in self.digits)
 
     @property
     def unsure(self) -> bool:
         return any(d.unsure for d in self.digits)
 
     def marked(self) -> str:
-        """The number with "?" for each digit the model is unsure of ("20?5")."""
-        return "".join("?" if d.unsure else str(d.digit) for d in self.digits)
+        """The number with "?" for each digit the model is unsure of ("20?5") and "✗" for a
+        part that is not a digit."""
+        return "".join(
+            "✗" if d.not_digit else "?" if d.unsure else str(d.digit) for d in self.digits
+        )
 
     def least_certain(self) -> int:
         """The position of the digit read least surely (0 for a single digit)."""
         return int(np.argmin([d.confidence for d in self.digits])) if self.digits else 0
 
 
-def read(image: np.ndarray, classifier: Classifier) -> Reading:
+def read(image: np.ndarray, classifier: Classifier, rejecter: Rejecter | None = None) -> Reading:
     """Read a digit or a number written left to right (see `preprocessing.preprocess`
     for `image`).
 
@@ -145,7 +173,7 @@ def read(image: np.ndarray, classifier: Classifier) -> Reading:
     if found is None:
         return Reading()
     scale = found.input_scale
-    whole = recognize_steps([digit_steps(found)], classifier)[0]
+    whole = recognize_steps([digit_steps(found)], classifier, rejecter)[0]
     groups = group_pieces(found.mask)
     if not set(whole.doubts) & SEVERAL and not _each_a_digit(found, groups, classifier):
         return Reading((whole,), (_in_input(whole.steps.bbox, scale),))
@@ -155,7 +183,7 @@ def read(image: np.ndarray, classifier: Classifier) -> Reading:
         return Reading((whole,), (_in_input(whole.steps.bbox, scale),))
     pen = stroke_width(found.mask)  # one pen across the number: a "1" keeps its neighbours'
     steps = [digit_steps(found, g.mask, g.pieces, pen) for g in groups]
-    digits = tuple(recognize_steps(steps, classifier))
+    digits = tuple(recognize_steps(steps, classifier, rejecter))
     return Reading(digits, tuple(_in_input(s.bbox, scale) for s in steps))
 
 
@@ -196,33 +224,40 @@ def _split(found: Ink, group: Group, height: float, classifier: Classifier, dept
     )
 
 
-def recognize(image: np.ndarray, classifier: Classifier) -> Recognition:
+def recognize(
+    image: np.ndarray, classifier: Classifier, rejecter: Rejecter | None = None
+) -> Recognition:
     """Preprocess and classify one picture (see `preprocessing.preprocess` for `image`)."""
-    steps = preprocess_steps(image)
-    if steps is None:
-        return Recognition(None, None)
-    probabilities = classifier.predict(steps.digit_28x28)
-    return Recognition(probabilities, steps, doubts_about(steps, probabilities))
+    return recognize_steps([preprocess_steps(image)], classifier, rejecter)[0]
 
 
-def recognize_steps(steps: list[Preprocessed | None], classifier: Classifier) -> list[Recognition]:
-    """Classify many preprocessed pictures in one batch (None for blank ones)."""
+def recognize_steps(
+    steps: list[Preprocessed | None], classifier: Classifier, rejecter: Rejecter | None = None
+) -> list[Recognition]:
+    """Classify many preprocessed pictures in one batch (None for blank ones); with a
+    rejecter, those it declines get the NOT_A_DIGIT doubt."""
     inked = [s for s in steps if s is not None]
-    batch = classifier.predict(np.stack([s.digit_28x28 for s in inked])) if inked else []
-    answers = iter(batch)
+    digits = np.stack([s.digit_28x28 for s in inked]) if inked else np.zeros((0, 28, 28))
+    batch = classifier.predict(digits)
+    declined = rejecter.declines(digits) if rejecter is not None and inked else [False] * len(inked)
+    answers = iter(zip(batch, declined))
     results = []
     for step in steps:
         if step is None:
             results.append(Recognition(None, None))
         else:
-            probabilities = next(answers)
-            results.append(Recognition(probabilities, step, doubts_about(step, probabilities)))
+            probabilities, not_digit = next(answers)
+            doubts = doubts_about(step, probabilities, bool(not_digit))
+            results.append(Recognition(probabilities, step, doubts))
     return results
 
 
-def doubts_about(steps: Preprocessed, probabilities: np.ndarray) -> tuple[str, ...]:
-    """Reasons why this drawing's answer should be shown as a guess (empty: trust it)."""
-    doubts = []
+def doubts_about(
+    steps: Preprocessed, probabilities: np.ndarray, not_digit: bool = False
+) -> tuple[str, ...]:
+    """Reasons why this drawing's answer should be shown as a guess or declined (empty:
+    trust it). `not_digit`: what the "not a digit" model says."""
+    doubts = [NOT_A_DIGIT] if not_digit else []
     x, y, width, height = steps.bbox
     if max(width, height) < MIN_LENGTH_IN_PEN_WIDTHS * steps.stroke_width:
         doubts.append(BLOB)

@@ -11,6 +11,7 @@ tests) and to make training data from it.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,6 +51,13 @@ def load_pen_digits(path: str | Path) -> list[PenDigit]:
     return digits
 
 
+def writer_half(source: str, writer: str) -> int:
+    """Which half of the UNIPEN writers someone is in, by a hash of their id (source/writer):
+    0 for the writers whose digits the served CNN was fine-tuned on, 1 for those it never saw
+    (benchmarks report them apart). The same on every machine."""
+    return int(hashlib.sha256(f"{source}/{writer}".encode()).hexdigest()[:8], 16) % 2
+
+
 @dataclass(frozen=True)
 class Pen:
     """How one digit is drawn: brush width, digit height share, placement, paper/ink style."""
@@ -61,12 +69,23 @@ class Pen:
     style: str
 
 
-def pen_for(index: int, style: str | None = None, seed: int = 0) -> Pen:
-    """The seeded pen for digit `index`; styles cycle through STYLES unless one is given."""
+def pen_for(
+    index: int,
+    style: str | None = None,
+    seed: int = 0,
+    brushes: tuple[int, int] = BRUSH_RANGE,
+    heights: tuple[float, float] = HEIGHT_RANGE,
+    path_height: bool = False,
+) -> Pen:
+    """The seeded pen for digit `index`; styles cycle through STYLES unless one is given;
+    brush width and digit height drawn from the ranges given. The height is the ink's, or
+    with `path_height` the pen's path's (the ink then reaches half a brush beyond it)."""
     rng = np.random.default_rng([seed, index])
+    brush = int(rng.integers(brushes[0], brushes[1] + 1))
+    height = float(rng.uniform(*heights))
     return Pen(
-        brush=int(rng.integers(BRUSH_RANGE[0], BRUSH_RANGE[1] + 1)),
-        height=float(rng.uniform(*HEIGHT_RANGE)),
+        brush=brush,
+        height=height + brush / CANVAS_SIZE if path_height else height,
         x=float(rng.uniform()),
         y=float(rng.uniform()),
         style=style or STYLES[index % len(STYLES)],
@@ -138,11 +157,12 @@ def encode_png(rgba: np.ndarray) -> bytes:
 
 
 def drawings(
-    digits: list[PenDigit], style: str | None = None, seed: int = 0
+    digits: list[PenDigit], style: str | None = None, seed: int = 0, **ranges
 ) -> Iterator[tuple[PenDigit, Pen, np.ndarray]]:
-    """Every digit drawn with its seeded pen: (digit, pen, rgba)."""
+    """Every digit drawn with its seeded pen: (digit, pen, rgba). `ranges`: `pen_for`'s
+    brushes and heights."""
     for index, digit in enumerate(digits):
-        pen = pen_for(index, style, seed)
+        pen = pen_for(index, style, seed, **ranges)
         yield digit, pen, draw(digit, pen)
 
 

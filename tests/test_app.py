@@ -141,14 +141,30 @@ def test_switching_to_the_ann_and_to_both():
     assert not at.exception
 
 
-def test_a_scribble_is_shown_as_unsure_with_two_candidates(rng):
+def test_a_scribble_is_not_a_digit(rng):
     from model.strokes import render
 
     scribble = render([rng.uniform(20, 260, (60, 2))], 18, "black_on_white")
     at = run_app(scribble)
-    (value,) = predictions(at).values()
-    assert " or " in value  # "8 or 3?": the top two, not one confident answer
-    assert any("Not sure" in w.value for w in at.warning)
+    assert predictions(at) == {"Prediction (CNN)": "Not a digit"}  # never a digit
+    assert "closest to" in at.metric[0].delta
+    assert any("doesn't look like a digit" in i.value for i in at.info)
+
+
+def test_a_letter_is_not_a_digit():
+    from test_reject import draw_letter
+
+    at = run_app(draw_letter("A"))
+    assert not at.exception
+    assert predictions(at) == {"Prediction (CNN)": "Not a digit"}
+    assert any("doesn't look like a digit" in i.value for i in at.info)
+
+
+def test_a_dot_asks_for_a_bigger_digit():
+    from model.strokes import render
+
+    at = run_app(render([np.array([[390.0, 140.0]])], 18, "black_on_white", 280, 780))
+    assert predictions(at) == {"Prediction (CNN)": "Draw a bigger digit"}
 
 
 def test_clear_empties_the_canvas_and_the_prediction():

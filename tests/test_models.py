@@ -130,7 +130,7 @@ def test_model_of_the_wrong_shape_is_refused(tmp_path):
     other = keras.Sequential([keras.Input((8,)), keras.layers.Dense(3)])
     path = tmp_path / "ann.tflite"
     other.export(str(path), format="litert", verbose=False)
-    with pytest.raises(ModelError, match="not a digit model"):
+    with pytest.raises(ModelError, match="not the model expected"):
         Classifier(path)
 
 

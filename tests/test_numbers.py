@@ -75,5 +75,7 @@ def test_unsure_digits_are_marked(cnn):
     assert reading.marked() == "42" and not reading.unsure
     scribble = render([np.random.default_rng(0).uniform(20, 260, (40, 2))], 16, "black_on_white")
     odd = read(scribble, cnn)
-    assert odd.unsure
-    assert odd.marked().count("?") == sum(d.unsure for d in odd.digits) >= 1
+    assert odd.unsure and odd.not_digit  # a scribble is declined, never guessed
+    marks = odd.marked()
+    assert marks.count("✗") == sum(d.not_digit for d in odd.digits) >= 1
+    assert marks.count("?") == sum(d.unsure and not d.not_digit for d in odd.digits)

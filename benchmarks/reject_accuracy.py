@@ -1,0 +1,84 @@
+"""Letters declined as "not a digit": real pen-stroke letters by writers the models never saw.
+
+    python -m benchmarks.reject_accuracy               # every held-out letter
+    python -m benchmarks.reject_accuracy --limit 2000
+
+The letters of ../shared/data/letters_dev.jsonl.gz by the writers of half 1
+(model/strokes.py: writer_half; train_reject.py trains on half 0 only) are drawn as canvas
+PNGs the way benchmarks/canvas_accuracy.py draws digits, and read by `python -m
+model.predict --json`. Reported: the share declined ("not_digit": true) of the letters that
+look like no digit (A E F H K M N P R W X f h k m n r w x), per letter; and, for the record,
+how the letters that many people write like digits (O l S Z ...) are answered. Real digits
+declined: `python -m benchmarks.canvas_accuracy`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.machine import describe
+from harness import PEN_DIGITS
+from model.strokes import drawings, encode_png, load_pen_digits, writer_half
+
+REPO = Path(__file__).resolve().parents[1]
+LETTERS = PEN_DIGITS.parent / "letters_dev.jsonl.gz"
+NO_DIGIT_LOOK = set("AEFHKMNPRWXfhkmnrwx")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--limit", type=int, default=None, help="at most this many letters")
+    args = parser.parse_args()
+
+    letters = [
+        item for item in load_pen_digits(LETTERS) if writer_half(item.source, item.writer) == 1
+    ][: args.limit]
+    with tempfile.TemporaryDirectory(prefix="letters-") as folder:
+        paths = []
+        for index, (_, _, rgba) in enumerate(drawings(letters, seed=7)):
+            path = Path(folder) / f"{index:05d}.png"
+            path.write_bytes(encode_png(rgba))
+            paths.append(path)
+        command = [sys.executable, "-m", "model.predict", "--json", *map(str, paths)]
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    if len(results) != len(paths):
+        raise SystemExit(f"model.predict did not answer once per path: {done.stderr[-2000:]}")
+
+    declined = defaultdict(list)
+    for item, result in zip(letters, results):
+        declined[item.label].append(bool(result.get("not_digit")))
+    clear = [d for label in NO_DIGIT_LOOK for d in declined.get(label, [])]
+    others = [d for label, ds in declined.items() if label not in NO_DIGIT_LOOK for d in ds]
+    print(f"Letters by writers never trained on (half 1): {len(letters)}")
+    print(f"machine: {describe()}")
+    print(
+        f"\nletters that look like no digit, declined: {np.mean(clear):.2%} "
+        f"({sum(clear)}/{len(clear)})"
+    )
+    print("  " + "  ".join(f"{k} {np.mean(declined[k]):.0%}" for k in sorted(NO_DIGIT_LOOK)))
+    print(
+        f"other letters (many written like digits: O l S Z b g q ...), declined: "
+        f"{np.mean(others):.2%} ({sum(others)}/{len(others)})"
+    )
+    print(
+        "  "
+        + "  ".join(
+            f"{k} {np.mean(v):.0%}" for k, v in sorted(declined.items()) if k not in NO_DIGIT_LOOK
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
