@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default=None, help="MNIST .npz (default: $MNIST_NPZ)")
     parser.add_argument("--pen-data", type=Path, default=SHARED, help="folder of the UNIPEN files")
     parser.add_argument("--out", type=Path, default=None, help="default: model/ (runs/ dry run)")
-    parser.add_argument("--epochs", type=int, default=12, help="epochs")
+    parser.add_argument("--epochs", type=int, default=15, help="epochs")
     parser.add_argument("--seed", type=int, default=1, help="random seed")
     parser.add_argument("--dry-run", action="store_true", help="a few hundred images, 1 epoch")
     args = parser.parse_args(argv)

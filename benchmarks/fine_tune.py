@@ -2,6 +2,7 @@
 
     python -m benchmarks.fine_tune                  # full fine-tune (minutes)
     python -m benchmarks.fine_tune --keep runs/ft-unipen   # keep the store and the model
+    python -m benchmarks.fine_tune --base model/previous   # after the fine-tune was promoted
 
 1. The writers of ../shared/data/unipen_dev.jsonl.gz are split in two halves by a hash of
    their id (source/writer; model/strokes.py: writer_half): no writer is on both sides.
@@ -11,7 +12,8 @@
 3. `python train_model.py --fine-tune --feedback URL --out DIR` fine-tunes the served CNN; its
    time is the fine-tune time.
 4. The second half's digits go through `python -m model.predict --model-dir`, once with the
-   served model and once with the fine-tuned one: digits named right. MNIST test accuracy
+   served model and once with the fine-tuned one: digits named right (the digit reader alone:
+   the "not a digit" model is not in either folder). MNIST test accuracy
    and the gate's verdict come from the fine-tuned model's metrics.json.
 """
 
@@ -56,6 +58,12 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, default=None, help="keep store and model here")
     parser.add_argument("--data", default=None, help="MNIST .npz (default: $MNIST_NPZ)")
     parser.add_argument("--dry-run", action="store_true", help="a fine-tune dry run (seconds)")
+    parser.add_argument(
+        "--base",
+        type=Path,
+        default=MODEL_DIR,
+        help="model folder to fine-tune and compare with (model/previous after a --promote)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="fine-tune-") as scratch:
@@ -93,7 +101,8 @@ def main() -> int:
 
         out = folder / "model"
         command = [sys.executable, "train_model.py", "--fine-tune", "--feedback", url]
-        command += ["--out", str(out)] + (["--dry-run"] if args.dry_run else [])
+        command += ["--out", str(out), "--base", str(args.base)]
+        command += ["--dry-run"] if args.dry_run else []
         command += ["--data", args.data] if args.data else []
         started = time.perf_counter()
         done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
@@ -101,7 +110,7 @@ def main() -> int:
         if done.returncode != 0:
             raise SystemExit(f"fine-tune failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
         tuned = json.loads((out / "metrics.json").read_text())["cnn"]
-        before = accuracy(measure_paths, measure_labels, MODEL_DIR)
+        before = accuracy(measure_paths, measure_labels, args.base)
         after = accuracy(measure_paths, measure_labels, out)
 
     record = tuned["fine_tune"]

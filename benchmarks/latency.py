@@ -28,6 +28,7 @@ from model.explain import occlusion_saliency
 from model.imageio import read_image
 from model.preprocessing import preprocess
 from model.recognize import read
+from model.reject import load_rejecter
 from model.strokes import compose_number, drawings, encode_png, load_pen_digits, render
 
 
@@ -64,12 +65,13 @@ def main() -> int:
     digits = load_pen_digits(PEN_DIGITS)[: args.n]
     pngs = [encode_png(rgba) for _, _, rgba in drawings(digits, style="black_on_white")]
     classifier = Classifier(model_path(args.model))
+    rejecter = load_rejecter(model_dir())  # the page's "not a digit" model, as the app uses it
 
     def served(png: bytes) -> np.ndarray:
-        return read(read_image(png), classifier).digits[0].probabilities
+        return read(read_image(png), classifier, rejecter).digits[0].probabilities
 
     def served_with_saliency(png: bytes) -> np.ndarray:
-        reading = read(read_image(png), classifier)
+        reading = read(read_image(png), classifier, rejecter)
         picked = reading.digits[reading.least_certain()]
         occlusion_saliency(classifier, picked.steps.digit_28x28)
         return picked.probabilities

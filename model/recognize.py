@@ -268,7 +268,7 @@ def doubts_about(
         doubts.append(TOO_LITTLE_INK)
     if steps.marks > MAX_MARKS:
         doubts.append(SCATTERED)
-    elif _side_by_side(steps.mark_boxes, height):
+    elif _side_by_side(steps.mark_boxes, height) or _stacked(steps.mark_boxes, width, height):
         doubts.append(SEVERAL_DIGITS)
     glyph_height, glyph_width = steps.glyph.shape
     if glyph_width > WIDEST * glyph_height and SEVERAL_DIGITS not in doubts:
@@ -287,3 +287,16 @@ def _side_by_side(mark_boxes: np.ndarray, height: int) -> bool:
     left, right = tall[order, 0], tall[order, 0] + tall[order, 2]
     # Some mark starts to the right of where every mark before it ends.
     return bool((left[1:] > np.maximum.accumulate(right)[:-1]).any())
+
+
+def _stacked(mark_boxes: np.ndarray, width: int, height: int) -> bool:
+    """Two digit-sized marks one above the other with paper between them: two digits written
+    in a column. (The bar of a 5 or a dot is too small to count; the two loops of an 8
+    touch or nearly so.)"""
+    big = mark_boxes[(mark_boxes[:, 3] >= 0.3 * height) & (mark_boxes[:, 2] >= 0.4 * width)]
+    if len(big) < 2:
+        return False
+    order = np.argsort(big[:, 1])
+    top, bottom = big[order, 1], big[order, 1] + big[order, 3]
+    # Some mark starts clearly below where every mark above it ends.
+    return bool((top[1:] > np.maximum.accumulate(bottom)[:-1] + 0.1 * height).any())

@@ -17,6 +17,7 @@ from model.recognize import (
     TOO_MUCH_INK,
     TOO_WIDE,
     WIDEST,
+    read,
     recognize,
     recognize_steps,
 )
@@ -118,3 +119,17 @@ def test_saliency_marks_the_ink_that_matters(name, request):
 
 def test_saliency_of_nothing_is_zero(cnn):
     assert not occlusion_saliency(cnn, np.zeros((28, 28), np.float32)).any()
+
+
+def test_two_digits_one_above_the_other_are_doubted(cnn):
+    top = draw_digit(3, "white_on_black", height=0.35, top=0.0)
+    bottom = draw_digit(7, "white_on_black", height=0.35, top=1.0)
+    canvas = np.maximum(top, bottom)
+    result = recognize(canvas, cnn)
+    assert SEVERAL_DIGITS in result.doubts and result.unsure
+    assert read(canvas, cnn).unsure
+
+
+@pytest.mark.parametrize("digit", [5, 8, 3])
+def test_one_digit_is_never_called_stacked(cnn, digit):
+    assert SEVERAL_DIGITS not in recognize(draw_digit(digit, "white_on_black"), cnn).doubts
