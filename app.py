@@ -3,9 +3,10 @@
     streamlit run app.py
 
 The page, top to bottom: settings in the sidebar; a Draw tab (canvas, live prediction,
-probabilities, the 28x28 input the model saw, which pixels drove the answer); an Upload tab
-(a photo or scan through the same pipeline); a Model report tab (test accuracy, sample MNIST
-test images with predictions, confusion matrix, mistakes). All logic lives in model/.
+probabilities, the 28x28 input the model saw, which pixels drove the answer, Right / Wrong);
+an Upload tab (a photo or scan through the same pipeline); a Model report tab (test
+accuracy, sample MNIST test images with predictions, confusion matrix, mistakes, and how the
+model does on the drawings people labelled here). All logic lives in model/.
 """
 
 from __future__ import annotations
