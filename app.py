@@ -703,7 +703,12 @@ def drawn_here_charts(rows: list[dict]) -> tuple[alt.Chart, alt.Chart]:
         alt.Chart(frame, height=180)
         .mark_bar()
         .encode(
-            x=alt.X("label:N", sort=list(LABELS), title="what the user said it was"),
+            x=alt.X(
+                "label:N",
+                sort=list(LABELS),
+                title="what the user said it was",
+                axis=alt.Axis(labelAngle=0),
+            ),
             y=alt.Y("count():Q", title="drawings"),
             color=alt.Color(
                 "said:N",
@@ -738,15 +743,22 @@ def drawn_here_charts(rows: list[dict]) -> tuple[alt.Chart, alt.Chart]:
 def show_fine_tune(m: dict) -> None:
     """The fine-tuned model's gate figures next to the model it started from."""
     record = m["fine_tune"]
-    before, after, gate = record.get("before", {}), record.get("after", {}), record.get("gate", {})
+    before, after, gate = (
+        value if isinstance(value := record.get(key), dict) else {}
+        for key in ("before", "after", "gate")
+    )
 
     def percent(value) -> str:
-        return "n/a" if value is None else f"{value:.2%}"
+        return f"{value:.2%}" if isinstance(value, float | int) else "n/a"
+
+    def count(key: str) -> str:
+        value = record.get(key)
+        return f"{value:,}" if isinstance(value, int) else "?"
 
     st.markdown(
-        f"The served CNN was fine-tuned on {record.get('corrections', '?')} corrections "
-        f"(with MNIST replayed) and checked on {record.get('held_out_corrections', '?')} "
-        f"more from {record.get('held_out_sessions', '?')} sessions it never saw. Gate: "
+        f"The served CNN was fine-tuned on {count('corrections')} corrections "
+        f"(with MNIST replayed) and checked on {count('held_out_corrections')} "
+        f"more from {count('held_out_sessions')} sessions it never saw. Gate: "
         f"**{'passed' if gate.get('passed') else 'refused'}**."
     )
     st.table(
@@ -761,7 +773,7 @@ def show_fine_tune(m: dict) -> None:
 def drawn_here_section(m: dict) -> None:
     """How the model does on people's drawings: what they confirmed and corrected."""
     st.subheader("Drawn here")
-    if "fine_tune" in m:
+    if isinstance(m.get("fine_tune"), dict):
         show_fine_tune(m)
     try:
         store = open_store(store_url())

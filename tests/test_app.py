@@ -237,7 +237,16 @@ def test_missing_model_file_says_how_to_train(tmp_path, monkeypatch):
     assert any(m.label == "ANN test accuracy" for m in at.metric)
 
 
-@pytest.mark.parametrize("metrics", ["{}", '{"cnn": {"test_accuracy": 0.99}}', "not json"])
+@pytest.mark.parametrize(
+    "metrics",
+    [
+        "{}",
+        '{"cnn": {"test_accuracy": 0.99}}',
+        "not json",
+        '{"cnn": {"fine_tune": "broken"}}',
+        '{"cnn": {"fine_tune": {"before": 1, "after": {"mnist": "x"}, "corrections": "?"}}}',
+    ],
+)
 def test_the_report_never_fails_on_missing_figures(tmp_path, monkeypatch, metrics):
     for name in ("cnn.tflite", "ann.tflite", "samples.npz"):
         shutil.copy(MODEL_DIR / name, tmp_path / name)
