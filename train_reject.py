@@ -25,7 +25,6 @@ was chosen for, figures on the held-out writers, data, command).
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
 import json
 import shlex
@@ -39,7 +38,7 @@ import numpy as np
 from model.classifier import Classifier
 from model.data import MnistUnavailableError, load_mnist
 from model.preprocessing import preprocess_steps, scale_pixels
-from model.strokes import PenDigit, pen_for, place_strokes, render, writer_half
+from model.strokes import PenDigit, load_pen_digits, pen_for, place_strokes, render, writer_half
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 SHARED = Path(__file__).resolve().parent.parent / "shared" / "data"
@@ -50,19 +49,6 @@ NOT_DIGIT_LETTERS = set("AEFHKMNPRWXfhkmnrwx")
 FONT_CHARACTERS = "AEFHKMNPRWXfhkmnrwx+=#*@&%~^"
 REJECT_RATE = 0.01  # of real drawn digits declined, on the threshold writers
 THRESHOLD_SHARE = 0.2  # of half 0's writers, kept to choose the threshold
-
-
-def load_pen(path: Path, keep=None) -> list[PenDigit]:
-    """Pen-stroke characters (digits or letters) from a UNIPEN JSON-lines file, y flipped."""
-    items = []
-    with gzip.open(path, "rt", encoding="utf-8") as lines:
-        for line in lines:
-            row = json.loads(line)
-            if keep is not None and row["label"] not in keep:
-                continue
-            strokes = [np.asarray(s, np.float64).reshape(-1, 2) * [1, -1] for s in row["strokes"]]
-            items.append(PenDigit(row["label"], strokes, row["source"], row["writer"]))
-    return items
 
 
 def writer_role(item: PenDigit) -> str:
@@ -204,8 +190,12 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         mnist = load_mnist(args.data)
-        digits = load_pen(args.pen_data / "unipen_dev.jsonl.gz")
-        letters = load_pen(args.pen_data / "letters_dev.jsonl.gz", keep=NOT_DIGIT_LETTERS)
+        digits = load_pen_digits(args.pen_data / "unipen_dev.jsonl.gz")
+        letters = [
+            item
+            for item in load_pen_digits(args.pen_data / "letters_dev.jsonl.gz")
+            if item.label in NOT_DIGIT_LETTERS
+        ]
     except (MnistUnavailableError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

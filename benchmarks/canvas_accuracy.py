@@ -17,9 +17,7 @@ comparison, the same model on the whole canvas resized to 28x28 (what most demos
 from __future__ import annotations
 
 import argparse
-import json
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +27,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from benchmarks.predict import predict_json
 from harness import PEN_DIGITS
 from model.strokes import STYLES, drawings, encode_png, load_pen_digits, writer_half
 
@@ -38,20 +37,6 @@ HALVES = ("writers fine-tuned on", "writers never trained on")
 # (34-56 px), brush 12-18 px.
 SMALL_HEIGHTS = (0.12, 0.20)
 SMALL_BRUSHES = (12, 18)
-
-
-def run_predict(paths: list[Path], model: str) -> list[dict]:
-    """`python -m model.predict --json` on the paths; one result dict per path."""
-    command = [sys.executable, "-m", "model.predict", "--json", "--model", model]
-    done = subprocess.run(
-        command + [str(p) for p in paths], cwd=REPO, capture_output=True, text=True, check=False
-    )
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"model.predict failed ({done.returncode}): {done.stderr}")
-    results = [json.loads(line) for line in done.stdout.splitlines()]
-    if [r["path"] for r in results] != [str(p) for p in paths]:
-        raise SystemExit("model.predict did not answer once per path, in order")
-    return results
 
 
 def naive_digit(rgba: np.ndarray) -> np.ndarray:
@@ -109,7 +94,7 @@ def main() -> int:
             if args.naive:
                 naive_inputs.append(naive_digit(rgba))
         drawn = time.perf_counter()
-        results = run_predict(paths, args.model)
+        results = predict_json(paths, "--model", args.model)
     classified = time.perf_counter()
 
     labels = np.array([d.label for d in digits])

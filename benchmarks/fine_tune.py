@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.machine import describe
+from benchmarks.predict import predict_json
 from harness import PEN_DIGITS
 from model import feedback
 from model.classifier import MODEL_DIR
@@ -41,13 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def accuracy(paths: list[Path], labels: list[int], model_dir: Path) -> float:
-    command = [sys.executable, "-m", "model.predict", "--json", "--model-dir", str(model_dir)]
-    done = subprocess.run(
-        command + [str(p) for p in paths], cwd=REPO, capture_output=True, text=True, check=False
-    )
-    results = [json.loads(line) for line in done.stdout.splitlines()]
-    if len(results) != len(paths):
-        raise SystemExit(f"model.predict did not answer once per path: {done.stderr[-2000:]}")
+    results = predict_json(paths, "--model-dir", str(model_dir))
     return float(np.mean([r.get("digit") == label for r, label in zip(results, labels)]))
 
 

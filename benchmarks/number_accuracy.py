@@ -17,8 +17,6 @@ right and classified as a digit of its own.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
 from collections import defaultdict
@@ -28,6 +26,7 @@ import cv2
 import numpy as np
 
 from benchmarks.machine import describe
+from benchmarks.predict import predict_json
 from harness import PEN_DIGITS
 from model.classifier import Classifier, model_path
 from model.imageio import read_image
@@ -64,17 +63,6 @@ def numbers(n: int, seed: int):
         style = STYLES[index % len(STYLES)]
         rgba = render(strokes, brush, style, HEIGHT, WIDTH)
         yield "".join(str(d.label) for d in chosen), rgba, writer_half(*writer)
-
-
-def predict_numbers(paths: list[Path], model: str) -> list[dict]:
-    command = [sys.executable, "-m", "model.predict", "--json", "--model", model]
-    done = subprocess.run(
-        command + [str(p) for p in paths], cwd=REPO, capture_output=True, text=True, check=False
-    )
-    results = [json.loads(line) for line in done.stdout.splitlines()]
-    if [r["path"] for r in results] != [str(p) for p in paths]:
-        raise SystemExit(f"model.predict did not answer once per path: {done.stderr[-2000:]}")
-    return results
 
 
 def naive_number(path: Path, classifier: Classifier) -> str:
@@ -124,7 +112,7 @@ def main() -> int:
             path.write_bytes(encode_png(rgba))
             written.append(label)
             paths.append(path)
-        results = predict_numbers(paths, args.model)
+        results = predict_json(paths, "--model", args.model)
         classifier = Classifier(model_path(args.model))
         naive = [naive_number(path, classifier) for path in paths]
 

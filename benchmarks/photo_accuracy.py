@@ -17,8 +17,6 @@ Reported overall and per condition.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
 from collections import defaultdict
@@ -27,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.machine import describe
+from benchmarks.predict import predict_json
 from harness import PEN_DIGITS
 from harness.photos import conditions_for, photograph
 from model.strokes import load_pen_digits, writer_half
@@ -58,11 +57,7 @@ def main() -> int:
             path.write_bytes(jpeg)
             paths.append(path)
             conditions.append(condition)
-        command = [sys.executable, "-m", "model.predict", "--json", *map(str, paths)]
-        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
-    results = [json.loads(line) for line in done.stdout.splitlines()]
-    if len(results) != len(paths):
-        raise SystemExit(f"model.predict did not answer once per path: {done.stderr[-2000:]}")
+        results = predict_json(paths)
 
     hits = np.array([r.get("digit") == d.label for r, d in zip(results, chosen)])
     declined = np.array([bool(r.get("not_digit")) for r in results])

@@ -15,8 +15,6 @@ declined: `python -m benchmarks.canvas_accuracy`.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
 from collections import defaultdict
@@ -25,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.machine import describe
+from benchmarks.predict import predict_json
 from harness import PEN_DIGITS
 from model.strokes import drawings, encode_png, load_pen_digits, writer_half
 
@@ -49,11 +48,7 @@ def main() -> int:
             path = Path(folder) / f"{index:05d}.png"
             path.write_bytes(encode_png(rgba))
             paths.append(path)
-        command = [sys.executable, "-m", "model.predict", "--json", *map(str, paths)]
-        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
-    results = [json.loads(line) for line in done.stdout.splitlines()]
-    if len(results) != len(paths):
-        raise SystemExit(f"model.predict did not answer once per path: {done.stderr[-2000:]}")
+        results = predict_json(paths)
 
     declined = defaultdict(list)
     for item, result in zip(letters, results):
