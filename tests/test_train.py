@@ -314,3 +314,23 @@ def test_held_out_sessions_are_whole_sessions():
     assert set(sessions[held]).isdisjoint(sessions[~held])
     assert len(set(sessions[held])) == 2
     assert not held_out_sessions(np.array(["only"] * 5), 0.2).any()
+
+
+def test_reject_dry_run_writes_a_not_a_digit_model_that_serves(small_mnist, tmp_path):
+    from conftest import SHARED
+
+    from model.reject import Rejecter
+
+    require((SHARED / "letters_dev.jsonl.gz").is_file(), "UNIPEN letters not found")
+    done = subprocess.run(
+        [sys.executable, "train_reject.py", "--dry-run", "--data", str(small_mnist),
+         "--out", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    rejecter = Rejecter(tmp_path)
+    record = json.loads((tmp_path / "reject.json").read_text())
+    assert 0 < rejecter.threshold < 1 and record["threshold"] == rejecter.threshold
+    assert record["training_images"]["drawn_letters"] > 0
+    scores = rejecter.scores(np.zeros((3, 28, 28), np.float32))
+    assert scores.shape == (3,) and ((scores >= 0) & (scores <= 1)).all()
