@@ -785,6 +785,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     tuning.add_argument("--learning-rate", type=float, default=None, help="default: 2e-4")
     tuning.add_argument(
+        "--replay", type=int, default=None, help="MNIST digits mixed in per epoch (default: 15000)"
+    )
+    tuning.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="times each correction is seen per epoch (default: 4)",
+    )
+    tuning.add_argument(
         "--note", default="", help="what the corrections are, recorded in metrics.json"
     )
     tuning.add_argument(
@@ -861,7 +870,8 @@ def run_fine_tune(args, data, command: str) -> int:
         epochs=1 if args.dry_run else (args.epochs or config.epochs),
         batch_size=args.batch_size or config.batch_size,
         learning_rate=args.learning_rate or config.learning_rate,
-        replay=256 if args.dry_run else config.replay,
+        replay=256 if args.dry_run else (args.replay or config.replay),
+        repeats=args.repeats or config.repeats,
         calibrate=args.calibrate,
     )
     from model.feedback import StoreError

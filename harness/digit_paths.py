@@ -76,7 +76,7 @@ def draw_digit(digit, style="white_on_black", size=280, brush=18, height=0.7, le
 def write_number(
     number: str,
     height: float = 0.6,
-    gap: float = 0.3,
+    gap: float | list[float] = 0.3,
     canvas: tuple[int, int] = (280, 780),
     paths: dict[int, list[np.ndarray]] | None = None,
 ) -> list[np.ndarray]:
@@ -85,21 +85,23 @@ def write_number(
     Args:
         number: the digits, e.g. "2025".
         height: each digit's height as a share of the canvas' height.
-        gap: the space between digits' boxes, in digit heights (negative: they overlap).
+        gap: the space between digits' boxes, in digit heights (negative: they overlap);
+            one for every gap, or a list with one per gap.
         canvas: (height, width) in pixels.
         paths: other strokes for some digits (a 5 with a lifted bar, ...).
     """
     paths = {**DIGIT_PATHS, **(paths or {})}
+    gaps = list(gap) if isinstance(gap, (list, tuple)) else [gap] * (len(number) - 1)
     size = height * canvas[0]
     strokes, x = [], 0.0
-    for char in number:
+    for char, after in zip(number, [*gaps, 0.0]):
         digit = paths[int(char)]
         points = np.concatenate(digit)
         low, high = points.min(axis=0), points.max(axis=0)
         for stroke in digit:
             strokes.append((stroke - [low[0], 0]) * size + [x, (canvas[0] - size) / 2])
-        x += (high[0] - low[0]) * size + gap * size
-    width = x - gap * size
+        x += (high[0] - low[0]) * size + after * size
+    width = x
     return [stroke + [(canvas[1] - width) / 2, 0] for stroke in strokes]
 
 

@@ -159,14 +159,15 @@ def digit_steps(
     Args:
         found: the picture's ink.
         mask: (H, W) bool, this digit's ink; default: all the picture's ink.
-        mark_boxes: (M, 4) int boxes of this digit's marks; default: all the picture's.
+        mark_boxes: (M, 4) int (x, y, width, height) of this digit's marks, which together
+            span exactly its ink; default: all the picture's.
         pen_width: the pen width in `found.ink` pixels, as measured across a whole number;
             default: measured on this digit alone.
     """
     ink, threshold = found.ink, found.threshold
     mask = found.mask if mask is None else mask
     mark_boxes = found.mark_boxes if mark_boxes is None else mark_boxes
-    x0, y0, width, height = cv2.boundingRect(mask.view(np.uint8))
+    x0, y0, width, height = marks_box(mark_boxes)
     x1, y1 = x0 + width, y0 + height
 
     # Crop to the ink at full resolution, then resample the crop to the working size.
@@ -192,6 +193,14 @@ def digit_steps(
         digit_uint8=digit_uint8,
         digit_28x28=scale_pixels(digit_uint8),
     )
+
+
+def marks_box(mark_boxes: np.ndarray) -> tuple[int, int, int, int]:
+    """The (x, y, width, height) around some marks' (N, 4) boxes: their ink's bounding box,
+    without a pass over a wide canvas."""
+    x0, y0 = (int(v) for v in mark_boxes[:, :2].min(axis=0))
+    x1, y1 = (int(v) for v in (mark_boxes[:, :2] + mark_boxes[:, 2:4]).max(axis=0))
+    return x0, y0, x1 - x0, y1 - y0
 
 
 def ink_intensity(image: np.ndarray) -> np.ndarray:
@@ -251,7 +260,7 @@ def find_marks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, int] | None:
     if width == 0 or height == 0:
         return None
     box = binary[y : y + height, x : x + width]
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(box, connectivity=8)
+    count, labels, stats = label_marks(box)
     areas = stats[1:, cv2.CC_STAT_AREA]
     min_area = max(2, MIN_MARK_SHARE * areas.max(), (max(ink.shape) / 200) ** 2)
     keep = np.flatnonzero(areas >= min_area) + 1
@@ -265,6 +274,24 @@ def find_marks(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, int] | None:
     boxes = stats[keep, :4].astype(np.int64)
     boxes[:, :2] += (x, y)
     return binary.view(bool), boxes, int(threshold)
+
+
+def label_marks(binary: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """The separate marks (8-connected pieces) of a binary picture.
+
+    Args:
+        binary: (H, W) uint8, nonzero on ink.
+    Returns:
+        (count, labels, stats) as cv2.connectedComponentsWithStats gives them: label 0 is
+        the paper; labels (H, W) uint16 or int32; stats (count, 5) int32.
+    """
+    # 8-connected marks never touch, so at most one starts in each 2x2 block: a picture
+    # with fewer blocks than uint16 holds needs no wider labels, which OpenCV counts twice
+    # as fast (a canvas: 0.4 ms instead of 0.8 ms a call, several calls a number).
+    blocks = -(-binary.shape[0] // 2) * -(-binary.shape[1] // 2)
+    ltype = cv2.CV_16U if blocks < np.iinfo(np.uint16).max else cv2.CV_32S
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8, ltype=ltype)
+    return count, labels, stats
 
 
 def distance_to_paper(mask: np.ndarray) -> np.ndarray:

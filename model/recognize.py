@@ -17,12 +17,16 @@ from model.preprocessing import (
     Preprocessed,
     digit_steps,
     find_ink,
+    marks_box,
     preprocess_steps,
     stroke_width,
 )
 from model.reject import Rejecter
 from model.segment import (
+    HANG_SHORT,
+    TALL_PIECE,
     Group,
+    between,
     cut,
     cut_candidates,
     group_pieces,
@@ -49,6 +53,12 @@ MAX_MARKS = 4
 SPLIT_CONFIDENCE = 0.9
 # Touching digits are cut at most this many times over (a run of up to 2**3 digits).
 MAX_SPLIT_DEPTH = 3
+# A group this many times as wide as the line is high, which no single cut parts, is tried
+# as a chain of touching digits (`_chain`): cut at up to CHAIN_CUTS places into parts at
+# most CHAIN_PART times as wide as the line is high.
+CHAIN = 1.4
+CHAIN_CUTS = 8
+CHAIN_PART = 1.2
 
 NOT_A_DIGIT = "this does not look like a digit"
 LOW_CONFIDENCE = "the model is not confident"
@@ -173,15 +183,26 @@ def read(image: np.ndarray, classifier: Classifier, rejecter: Rejecter | None = 
     if found is None:
         return Reading()
     scale = found.input_scale
-    whole = recognize_steps([digit_steps(found)], classifier, rejecter)[0]
     groups = group_pieces(found.mask)
-    if not set(whole.doubts) & SEVERAL and not _each_a_digit(found, groups, classifier):
+    x, y, width, height = marks_box(found.mark_boxes)
+    whole = None
+    # Marks side by side are several digits, as `doubts_about` would say of the whole: then
+    # the whole is not read as one digit at all.
+    if len(groups) < 2 or not _side_by_side(found.mark_boxes, height):
+        whole = recognize_steps([digit_steps(found)], classifier, rejecter)[0]
+        if not set(whole.doubts) & SEVERAL and not _each_a_digit(found, groups, classifier):
+            return Reading((whole,), (_in_input(whole.steps.bbox, scale),))
+    line = line_height(groups)
+    among_digits = len(groups) > 1
+    groups = [
+        part
+        for group in groups
+        for part in _split(found, group, line, classifier, rejecter, among_digits)
+    ]
+    if len(groups) == 1 and whole is not None:  # one digit after all, with its doubts
         return Reading((whole,), (_in_input(whole.steps.bbox, scale),))
-    height = line_height(groups)
-    groups = [part for group in groups for part in _split(found, group, height, classifier)]
-    if len(groups) == 1:  # one digit after all, with its doubts
-        return Reading((whole,), (_in_input(whole.steps.bbox, scale),))
-    pen = stroke_width(found.mask)  # one pen across the number: a "1" keeps its neighbours'
+    # One pen across the number, measured on its ink's box: a "1" keeps its neighbours'.
+    pen = stroke_width(found.mask[y : y + height, x : x + width])
     steps = [digit_steps(found, g.mask, g.pieces, pen) for g in groups]
     digits = tuple(recognize_steps(steps, classifier, rejecter))
     return Reading(digits, tuple(_in_input(s.bbox, scale) for s in steps))
@@ -201,27 +222,100 @@ def _each_a_digit(found: Ink, groups: list[Group], classifier: Classifier) -> bo
     return bool(confidence.min() >= SPLIT_CONFIDENCE)
 
 
-def _split(found: Ink, group: Group, height: float, classifier: Classifier, depth: int = 0):
+def _split(
+    found: Ink,
+    group: Group,
+    height: float,
+    classifier: Classifier,
+    rejecter: Rejecter | None,
+    among_digits: bool,
+    depth: int = 0,
+):
     """A group of ink as one digit, or, where it is touching digits, cut into them: the cut
     (of `segment.cut_candidates`) whose two sides the classifier reads best, if it reads
-    them better than the whole; then each side again."""
+    them better than the whole; then each side again.
+
+    With a rejecter, a side that is no digit makes no cut; and a group that is no digit,
+    written `among_digits` (beside other groups of ink), is read as poorly as can be, so
+    that it is cut wherever both sides are digits: two digits run together look like no
+    single digit. (A lone letter is never cut: it is answered "not a digit".) A group that
+    no single cut parts, wider than CHAIN line heights, may be three or more digits run
+    together: see `_chain`.
+    """
     if depth >= MAX_SPLIT_DEPTH or not may_be_several(group, height):
         return [group]
     pairs = partitions(group)
     pairs += [pair for column in cut_candidates(group, height) if (pair := cut(group, column))]
+    # Both sides must be as tall as a digit: a bar or a dot on its own is none.
+    pairs = [p for p in pairs if min(p[0].box[3], p[1].box[3]) >= TALL_PIECE * height]
     if not pairs:
         return [group]
     parts = [group] + [side for pair in pairs for side in pair]
     steps = [digit_steps(found, g.mask, g.pieces) for g in parts]
-    confidence = classifier.predict(np.stack([s.digit_28x28 for s in steps])).max(axis=1)
+    batch = np.stack([s.digit_28x28 for s in steps])
+    confidence = classifier.predict(batch).max(axis=1)
+    declined = rejecter.declines(batch) if rejecter is not None else np.zeros(len(batch), bool)
+    whole = 0.0 if declined[0] and among_digits else confidence[0]
+    confidence = np.where(declined, 0.0, confidence)
     both_sides = np.minimum(confidence[1::2], confidence[2::2])
     best = int(np.argmax(both_sides))
-    if both_sides[best] < max(SPLIT_CONFIDENCE, confidence[0]):
+    if both_sides[best] >= max(SPLIT_CONFIDENCE, whole):
+        return [
+            part
+            for side in pairs[best]
+            for part in _split(found, side, height, classifier, rejecter, among_digits, depth + 1)
+        ]
+    # A run of touching digits; but a lone wide mark that is no digit (an "m") stays whole.
+    if depth == 0 and group.box[2] > CHAIN * height and (among_digits or not declined[0]):
+        return _chain(found, group, height, classifier, rejecter, max(SPLIT_CONFIDENCE, whole))
+    return [group]
+
+
+def _chain(
+    found: Ink,
+    group: Group,
+    height: float,
+    classifier: Classifier,
+    rejecter: Rejecter | None,
+    to_beat: float,
+) -> list[Group]:
+    """Three or more digits run together ("2025" written in one go), which no single cut
+    parts into two digits: the sequence of cuts whose parts are each read as a digit, the
+    least surely read of them as surely as can be (dynamic programming over the cut
+    candidates). The group as it is when no sequence reads its least sure part better than
+    `to_beat`."""
+    x, _, width, _ = group.box
+    edges = [x, *sorted(cut_candidates(group, height, CHAIN_CUTS)), x + width]
+    spans = [
+        (i, j)
+        for i in range(len(edges))
+        for j in range(i + 1, len(edges))
+        if (i, j) != (0, len(edges) - 1)
+        and edges[j] - edges[i] <= CHAIN_PART * height
+        and (part := between(group, edges[i], edges[j])) is not None
+        and part.box[3] >= TALL_PIECE * height
+    ]
+    if not spans:
         return [group]
-    left, right = pairs[best]
-    return _split(found, left, height, classifier, depth + 1) + _split(
-        found, right, height, classifier, depth + 1
-    )
+    parts = [between(group, edges[i], edges[j]) for i, j in spans]
+    steps = [digit_steps(found, g.mask, g.pieces) for g in parts]
+    batch = np.stack([s.digit_28x28 for s in steps])
+    confidence = classifier.predict(batch).max(axis=1)
+    if rejecter is not None:
+        confidence = np.where(rejecter.declines(batch), 0.0, confidence)
+    # best[j]: (least confidence, parts) of the best way to read the ink left of edges[j].
+    best: dict[int, tuple[float, list[Group]]] = {0: (1.0, [])}
+    for (i, j), part, score in sorted(zip(spans, parts, confidence), key=lambda t: t[0][1]):
+        if i in best:
+            candidate = (min(best[i][0], float(score)), best[i][1] + [part])
+            # As sure, the fewer parts the better: a digit is not cut where it need not be.
+            if j not in best or (candidate[0], -len(candidate[1])) > (
+                best[j][0],
+                -len(best[j][1]),
+            ):
+                best[j] = candidate
+    score, found_parts = best.get(len(edges) - 1, (0.0, []))
+    return found_parts if score >= to_beat and len(found_parts) > 1 else [group]
 
 
 def recognize(
@@ -279,8 +373,11 @@ def doubts_about(
 
 
 def _side_by_side(mark_boxes: np.ndarray, height: int) -> bool:
-    """Two tall marks that do not overlap horizontally: two digits, e.g. "12"."""
-    tall = mark_boxes[mark_boxes[:, 3] >= 0.6 * height]
+    """Two tall marks that do not overlap horizontally, both standing on the line: two
+    digits, e.g. "12" (not the angle of a 4 that stops short of its stem's foot)."""
+    bottoms = mark_boxes[:, 1] + mark_boxes[:, 3]
+    standing = bottoms.max() - bottoms < HANG_SHORT * height
+    tall = mark_boxes[(mark_boxes[:, 3] >= 0.6 * height) & standing]
     if len(tall) < 2:
         return False
     order = np.argsort(tall[:, 0])

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from model.preprocessing import label_marks
+
 # Pieces shorter than this share of the tallest piece are parts of a digit (the bar of a 5, a
 # dot), never a digit of their own.
 TALL_PIECE = 0.45
@@ -30,12 +32,14 @@ SAME_DIGIT_OVERLAP = 0.6
 # for this share: side-by-side digits that lean over each other overlap far less.
 FULL_HEIGHT = 0.7
 FULL_OVERLAP = 0.85
+# A piece that starts within HANG_TOP of a digit's height of its top, stops at least
+# HANG_SHORT above its foot and stands at most HANG_GAP from it is a stroke of that digit.
+HANG_TOP = 0.15
+HANG_SHORT = 0.3
+HANG_GAP = 0.15
 # A group wider than this many times the line's height may be several touching digits (a
 # "41" written close is 0.75 times as wide as high); the classifier decides whether it is.
 MAY_BE_SEVERAL = 0.9
-# Wider than this, a group is more likely several digits than one: 96% of single digits
-# drawn on a canvas are narrower (UNIPEN digits drawn as in benchmarks/canvas_accuracy.py).
-LIKELY_SEVERAL = 1.3
 # A cut leaves at least this share of the line's height on each side: no digit is thinner
 # than a stroke, and a "1" is about a quarter of its height wide.
 MIN_PART = 0.18
@@ -94,11 +98,7 @@ def group_pieces(mask: np.ndarray) -> list[Group]:
         else:
             best = int(np.argmin([_gap(piece, box) for box in boxes]))
         groups[best].append(n)
-    result = []
-    for group in groups:
-        group_mask = np.isin(labels, group)
-        box = cv2.boundingRect(group_mask.view(np.uint8))
-        result.append(Group(group_mask, box, stats[group, :4].astype(np.int64)))
+    result = [_group(labels, stats, group) for group in groups]
     return sorted(result, key=lambda g: g.box[0] + g.box[2] / 2)
 
 
@@ -146,29 +146,30 @@ def partitions(group: Group) -> list[tuple[Group, Group]]:
     if count <= 2:
         return []
     order = sorted(range(1, count), key=lambda n: stats[n, 0] + stats[n, 2] / 2)
-    result = []
-    for split in range(1, len(order)):
-        sides = []
-        for side in (order[:split], order[split:]):
-            mask = np.isin(labels, side)
-            sides.append(Group(mask, cv2.boundingRect(mask.view(np.uint8)), stats[side, :4]))
-        result.append((sides[0], sides[1]))
-    return result
+    return [
+        (_group(labels, stats, order[:split]), _group(labels, stats, order[split:]))
+        for split in range(1, len(order))
+    ]
 
 
 def cut(group: Group, column: int) -> tuple[Group, Group] | None:
     """The group split at picture column `column`: (left, right), or None when a side would
     be empty."""
-    parts = [group.mask.copy(), group.mask.copy()]
-    parts[0][:, column:] = False
-    parts[1][:, :column] = False
-    groups = []
-    for part in parts:
-        box = cv2.boundingRect(part.view(np.uint8))
-        if box[2] == 0:
-            return None
-        groups.append(Group(part, box, np.array([box], np.int64)))
-    return groups[0], groups[1]
+    x, _, width, _ = group.box
+    left, right = between(group, x, column), between(group, column, x + width)
+    return None if left is None or right is None else (left, right)
+
+
+def between(group: Group, start: int, stop: int) -> Group | None:
+    """The group's ink in picture columns start..stop-1, or None when there is none."""
+    x, y, width, height = group.box
+    part = np.zeros_like(group.mask)
+    part[y : y + height, start:stop] = group.mask[y : y + height, start:stop]
+    box = cv2.boundingRect(part[y : y + height, start:stop].view(np.uint8))
+    if box[2] == 0:
+        return None
+    box = (box[0] + start, box[1] + y, box[2], box[3])
+    return Group(part, box, np.array([box], np.int64))
 
 
 def _label(mask: np.ndarray, box: tuple[int, int, int, int]):
@@ -184,12 +185,20 @@ def _label(mask: np.ndarray, box: tuple[int, int, int, int]):
     if width == 0 or height == 0:
         return 1, labels, np.zeros((1, 5), np.int32)
     crop = mask[y : y + height, x : x + width].view(np.uint8)
-    count, labels[y : y + height, x : x + width], stats, _ = cv2.connectedComponentsWithStats(
-        crop, 8
-    )
+    count, labels[y : y + height, x : x + width], stats = label_marks(crop)
     stats[:, 0] += x
     stats[:, 1] += y
     return count, labels, stats
+
+
+def _group(labels: np.ndarray, stats: np.ndarray, pieces: list[int]) -> Group:
+    """The Group of some labelled pieces; its mask is filled inside their box only."""
+    x0, y0, x1, y1 = _box(pieces, stats)
+    lookup = np.zeros(len(stats), bool)
+    lookup[pieces] = True
+    mask = np.zeros(labels.shape, bool)
+    mask[y0:y1, x0:x1] = lookup[labels[y0:y1, x0:x1]]
+    return Group(mask, (x0, y0, x1 - x0, y1 - y0), stats[pieces, :4].astype(np.int64))
 
 
 def _box(group: list[int], stats: np.ndarray) -> tuple[int, int, int, int]:
@@ -206,7 +215,21 @@ def _same_digit(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> b
     share = _overlap(a, b) / narrower
     height_a, height_b = a[3] - a[1], b[3] - b[1]
     both_full = min(height_a, height_b) >= FULL_HEIGHT * max(height_a, height_b)
-    return share >= (FULL_OVERLAP if both_full else SAME_DIGIT_OVERLAP)
+    if share >= (FULL_OVERLAP if both_full else SAME_DIGIT_OVERLAP):
+        return True
+    return _hangs_beside(a, b) or _hangs_beside(b, a)
+
+
+def _hangs_beside(piece: tuple[int, int, int, int], digit: tuple[int, int, int, int]) -> bool:
+    """Whether `piece` starts at the top of `digit`, right beside it, but stops well above
+    its foot: the angle of a 4 written apart from its stem. (Digits written side by side
+    stand on one line: each reaches its foot.)"""
+    height = digit[3] - digit[1]
+    return (
+        abs(piece[1] - digit[1]) <= HANG_TOP * height
+        and digit[3] - piece[3] >= HANG_SHORT * height
+        and _gap(piece, digit) <= HANG_GAP * height
+    )
 
 
 def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:

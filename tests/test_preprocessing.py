@@ -12,6 +12,7 @@ from model.preprocessing import (
     CENTER,
     IMAGE_SIZE,
     STROKE_WIDTH,
+    label_marks,
     preprocess,
     preprocess_steps,
     scale_pixels,
@@ -194,3 +195,23 @@ def test_scale_pixels():
     np.testing.assert_allclose(scaled, [[0.0, 0.2, 1.0]], atol=1e-7)
     with pytest.raises(ValueError, match="uint8"):
         scale_pixels(pixels.astype(np.float32))
+
+
+@pytest.mark.parametrize("shape", [(280, 780), (513, 513)])
+def test_marks_are_labelled_as_opencv_labels_them(shape, rng):
+    """The narrow labels a canvas gets are the same labels, and a picture with room for more
+    marks than they count gets wide ones: here a chequer of 4-pixel blocks at 2/3 ink, and on
+    the larger one 2x2 dots, one mark per 2x2 block (66,049 marks, more than uint16 holds)."""
+    binary = (rng.uniform(size=(shape[0] // 4 + 1, shape[1] // 4 + 1)) < 0.66).astype(np.uint8)
+    binary = np.kron(binary, np.ones((4, 4), np.uint8))[: shape[0], : shape[1]].copy()
+    count, labels, stats = label_marks(binary)
+    expected = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    assert count == expected[0]
+    np.testing.assert_array_equal(labels, expected[1])
+    np.testing.assert_array_equal(stats, expected[2])
+    if shape == (513, 513):
+        dots = np.zeros(shape, np.uint8)
+        dots[::2, ::2] = 1
+        count, labels, _ = label_marks(dots)
+        assert count - 1 == 257 * 257 > np.iinfo(np.uint16).max
+        assert labels.max() == count - 1
