@@ -38,16 +38,7 @@ import numpy as np
 from model.classifier import Classifier
 from model.data import MnistUnavailableError, load_mnist
 from model.preprocessing import preprocess_steps, scale_pixels
-from model.strokes import (
-    STYLES,
-    PenDigit,
-    compose_number,
-    load_pen_digits,
-    pen_for,
-    place_strokes,
-    render,
-    writer_half,
-)
+from model.strokes import PenDigit, load_pen_digits, pen_for, place_strokes, render, writer_half
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 SHARED = Path(__file__).resolve().parent.parent / "shared" / "data"
@@ -156,25 +147,6 @@ def scribbles(count: int, rng: np.random.Generator) -> np.ndarray:
     return np.array(images, np.uint8)
 
 
-def run_together(items: list[PenDigit], count: int, rng: np.random.Generator) -> np.ndarray:
-    """Two digits of one writer written so close that they touch or overlap, read as one
-    drawing: what a number's segmentation must cut, never one digit."""
-    by_writer: dict[tuple[str, str], list[PenDigit]] = {}
-    for item in items:
-        by_writer.setdefault((item.source, item.writer), []).append(item)
-    writers = [own for own in by_writer.values() if len(own) >= 2]
-    images = []
-    while writers and len(images) < count:
-        own = writers[rng.integers(len(writers))]
-        pair = [own[i] for i in rng.choice(len(own), 2, replace=False)]
-        strokes = compose_number(pair, rng, 280, 840, touching=1.0)
-        brush = int(rng.integers(10, 23))
-        image = served(render(strokes, brush, STYLES[rng.integers(len(STYLES))], 280, 840))
-        if image is not None:
-            images.append(image)
-    return np.array(images, np.uint8).reshape(-1, 28, 28)
-
-
 def build_reject(dropout: float = 0.3):
     """A small CNN: (N, 28, 28, 1) float32 in [0, 1] -> (N, 2) [digit, not a digit]."""
     import keras
@@ -245,7 +217,6 @@ def main(argv: list[str] | None = None) -> int:
         drawn(role(letters, "train"), copies=1 if small else 3, seed=args.seed + 1),
         font_glyphs(100 if small else 6_000, rng),
         scribbles(100 if small else 6_000, rng),
-        run_together(role(digits, "train"), 100 if small else 6_000, rng),
     ]
     x = np.concatenate(positives + negatives)
     y = np.concatenate([np.zeros(sum(map(len, positives))), np.ones(sum(map(len, negatives)))])
@@ -255,7 +226,6 @@ def main(argv: list[str] | None = None) -> int:
         "drawn_letters": len(negatives[0]),
         "font_glyphs": len(negatives[1]),
         "scribbles_and_shapes": len(negatives[2]),
-        "digits_run_together": len(negatives[3]),
     }
     print(f"training images: {counts}, prepared in {time.perf_counter() - started:.0f} s")
 
