@@ -3,6 +3,7 @@
     python -m benchmarks.fine_tune                  # full fine-tune (minutes)
     python -m benchmarks.fine_tune --keep runs/ft-unipen   # keep the store and the model
     python -m benchmarks.fine_tune --base model/previous   # after the fine-tune was promoted
+    python -m benchmarks.fine_tune --small --replay 60000   # users on phones write small too
 
 1. The writers of ../shared/data/unipen_dev.jsonl.gz are split in two halves by a hash of
    their id (source/writer; model/strokes.py: writer_half): no writer is on both sides.
@@ -15,6 +16,10 @@
    served model and once with the fine-tuned one: digits named right (the digit reader alone:
    the "not a digit" model is not in either folder). MNIST test accuracy
    and the gate's verdict come from the fine-tuned model's metrics.json.
+
+With --small every writer also writes each digit small, as on a phone (drawn as
+`benchmarks/canvas_accuracy.py --small` draws them): half 0 stores both, half 1 is measured
+on both.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.canvas_accuracy import SMALL_BRUSHES, SMALL_HEIGHTS
 from benchmarks.machine import describe
 from benchmarks.predict import predict_json
 from harness import PEN_DIGITS
@@ -59,6 +65,9 @@ def main() -> int:
         default=MODEL_DIR,
         help="model folder to fine-tune and compare with (model/previous after a --promote)",
     )
+    parser.add_argument("--small", action="store_true", help="each digit also written small")
+    parser.add_argument("--replay", type=int, default=None, help="passed to the fine-tune")
+    parser.add_argument("--repeats", type=int, default=None, help="passed to the fine-tune")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="fine-tune-") as scratch:
@@ -69,17 +78,25 @@ def main() -> int:
             raise SystemExit(f"{folder}/feedback.sqlite3 exists: pick a new --keep folder")
         digits = load_pen_digits(PEN_DIGITS)
         corrections = defaultdict(list)  # (session, label) -> paths
-        measure_paths, measure_labels = [], []
-        for index, (digit, _pen, rgba) in enumerate(drawings(digits)):
-            half = writer_half(digit.source, digit.writer)
-            path = folder / "drawings" / f"{half}" / f"{index:05d}_{digit.label}.png"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(encode_png(rgba))
-            if half == 0:
-                corrections[(f"{digit.source}/{digit.writer}", digit.label)].append(path)
-            else:
-                measure_paths.append(path)
-                measure_labels.append(digit.label)
+        measured = defaultdict(lambda: ([], []))  # size -> (paths, labels)
+        sizes = {"normal": {}}
+        if args.small:
+            sizes["small"] = {
+                "heights": SMALL_HEIGHTS,
+                "brushes": SMALL_BRUSHES,
+                "path_height": True,
+            }
+        for size, ranges in sizes.items():
+            for index, (digit, _pen, rgba) in enumerate(drawings(digits, **ranges)):
+                half = writer_half(digit.source, digit.writer)
+                path = folder / "drawings" / size / f"{half}" / f"{index:05d}_{digit.label}.png"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(encode_png(rgba))
+                if half == 0:
+                    corrections[(f"{digit.source}/{digit.writer}", digit.label)].append(path)
+                else:
+                    measured[size][0].append(path)
+                    measured[size][1].append(digit.label)
         for (session, label), paths in corrections.items():
             with open(os.devnull, "w") as quiet:
                 sys.stdout, stdout = quiet, sys.stdout
@@ -99,14 +116,18 @@ def main() -> int:
         command += ["--out", str(out), "--base", str(args.base)]
         command += ["--dry-run"] if args.dry_run else []
         command += ["--data", args.data] if args.data else []
+        command += ["--replay", str(args.replay)] if args.replay else []
+        command += ["--repeats", str(args.repeats)] if args.repeats else []
         started = time.perf_counter()
         done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - started
         if done.returncode != 0:
             raise SystemExit(f"fine-tune failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
         tuned = json.loads((out / "metrics.json").read_text())["cnn"]
-        before = accuracy(measure_paths, measure_labels, args.base)
-        after = accuracy(measure_paths, measure_labels, out)
+        results = {
+            size: (accuracy(*measured[size], args.base), accuracy(*measured[size], out))
+            for size in sizes
+        }
 
     record = tuned["fine_tune"]
     print("Simulated users: UNIPEN writers split in two halves by writer")
@@ -117,10 +138,12 @@ def main() -> int:
         f"{record['held_out_sessions']} sessions held out for the gate)"
     )
     print(f"fine-tune time: {seconds / 60:.1f} min (python train_model.py --fine-tune ...)")
-    print(
-        f"held-out writers ({len(measure_paths)} drawings, python -m model.predict): "
-        f"{before:.2%} served -> {after:.2%} fine-tuned ({(after - before) * 100:+.2f} points)"
-    )
+    for size, (before, after) in results.items():
+        print(
+            f"held-out writers, {size} ({len(measured[size][0])} drawings, python -m "
+            f"model.predict): {before:.2%} served -> {after:.2%} fine-tuned "
+            f"({(after - before) * 100:+.2f} points)"
+        )
     mnist_before, mnist_after = record["before"]["mnist"], tuned["test_accuracy"]
     print(f"MNIST test (served LiteRT): {mnist_before:.2%} -> {mnist_after:.2%}")
     reasons = "; ".join(record["gate"]["reasons"]) or "no worse on held-out corrections, MNIST kept"

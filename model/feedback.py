@@ -26,6 +26,7 @@ import io
 import json
 import os
 import sys
+import time
 import tomllib
 import uuid
 from collections import Counter
@@ -52,7 +53,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from model.preprocessing import IMAGE_SIZE
@@ -223,6 +224,20 @@ def _engine(url: str) -> Engine:
     return engine
 
 
+def _retry_locked(transaction, attempts: int = 5):
+    """Run `transaction()`, again after a short wait when SQLite says "database is locked"
+    at once instead of waiting out its busy timeout (as it may when connections open or
+    close while the write-ahead log is being set up or checkpointed). Each try is a whole
+    transaction, and a click carries its uid, so a retry never stores twice."""
+    for attempt in range(attempts):
+        try:
+            return transaction()
+        except OperationalError as error:
+            if "database is locked" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
+
+
 # --- The store -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Click:
@@ -276,7 +291,7 @@ class Store:
         self.per_minute = per_minute
         try:
             self.engine = _engine(url)
-            migrate(self.engine)
+            _retry_locked(lambda: migrate(self.engine))
         except (SQLAlchemyError, OSError) as error:
             raise StoreError(_unavailable(error)) from None
 
@@ -294,7 +309,7 @@ class Store:
             raise ValueError(f"digit_28x28 must be (28, 28) uint8, got {digit.shape} {digit.dtype}")
         uid = uid or uuid.uuid4().hex
         now = datetime.now(UTC)
-        row = Feedback(
+        values = dict(
             uid=uid,
             created_at=now,
             session_id=click.session_id[:64],
@@ -308,26 +323,31 @@ class Store:
             source=click.source,
         )
         try:
-            with Session(self.engine) as session, session.begin():
-                stored = session.scalar(select(Feedback.id).where(Feedback.uid == uid))
-                if stored is not None:
-                    return stored
-                if self.per_minute is not None:
-                    recent = session.scalar(
-                        select(func.count(Feedback.id)).where(
-                            Feedback.session_id == row.session_id,
-                            Feedback.created_at > now - timedelta(minutes=1),
-                        )
-                    )
-                    if recent >= self.per_minute:
-                        raise RateLimited(
-                            f"{self.per_minute} answers a minute is the limit: try again soon"
-                        )
-                session.add(row)
-                session.flush()
-                return row.id
+            return _retry_locked(lambda: self._insert(Feedback(**values)))
         except SQLAlchemyError as error:
             raise StoreError(_unavailable(error)) from None
+
+    def _insert(self, row: Feedback) -> int:
+        """One transaction: the row's id, stored now or already (its uid), unless rate limited."""
+        uid, now = row.uid, row.created_at
+        with Session(self.engine) as session, session.begin():
+            stored = session.scalar(select(Feedback.id).where(Feedback.uid == uid))
+            if stored is not None:
+                return stored
+            if self.per_minute is not None:
+                recent = session.scalar(
+                    select(func.count(Feedback.id)).where(
+                        Feedback.session_id == row.session_id,
+                        Feedback.created_at > now - timedelta(minutes=1),
+                    )
+                )
+                if recent >= self.per_minute:
+                    raise RateLimited(
+                        f"{self.per_minute} answers a minute is the limit: try again soon"
+                    )
+            session.add(row)
+            session.flush()
+            return row.id
 
     def rows(self, newest_first: bool = False, limit: int | None = None) -> list[Feedback]:
         """Stored clicks, oldest first (or newest first), all columns loaded."""

@@ -174,10 +174,10 @@ def read(image: np.ndarray, classifier: Classifier, rejecter: Rejecter | None = 
     """Read a digit or a number written left to right (see `preprocessing.preprocess`
     for `image`).
 
-    The ink is first read as one digit. When nothing says it is several (see `doubts_about`:
-    marks side by side, too wide, scattered), that is the reading, exactly as `recognize`
-    gives it, doubts and all: a single digit is (almost) never cut in two. Otherwise the ink
-    is parted into digits, which are read one by one.
+    Unless its marks stand side by side, the ink is first read as one digit. When nothing
+    says it is several (see `doubts_about`: marks side by side, too wide, scattered), that is
+    the reading, exactly as `recognize` gives it, doubts and all: a single digit is (almost)
+    never cut in two. Otherwise the ink is parted into digits, which are read one by one.
     """
     found = find_ink(image)
     if found is None:

@@ -126,14 +126,14 @@ def test_concurrent_sessions_lose_and_double_nothing(url):
     errors, done = [], []
 
     def session(index: int) -> None:
-        store = Store(url, per_minute=None)
-        for n in range(25):
-            try:
+        try:  # every failure, opening the store included, is one the test reports
+            store = Store(url, per_minute=None)
+            for n in range(25):
                 store.add(a_click(session=f"s{index}", seed=n), uid=f"{index}-{n}")
                 done.append(f"{index}-{n}")
-            except StoreError as error:
-                errors.append(error)
-        store.close()
+            store.close()
+        except Exception as error:
+            errors.append(error)
 
     threads = [threading.Thread(target=session, args=(i,)) for i in range(8)]
     for thread in threads:
@@ -264,3 +264,41 @@ def test_the_command_line_refuses_bad_labels_and_reports_bad_files(tmp_path):
     assert done.returncode == 1
     assert "blank" in done.stderr and "broken.png: error" in done.stderr
     assert Store(url).count() == 1  # the good one is stored
+
+
+def test_a_locked_sqlite_database_is_tried_again():
+    """SQLite may answer "database is locked" at once, without waiting: the transaction is
+    run again; any other error, or a lock that lasts, is raised."""
+    from sqlalchemy.exc import OperationalError
+
+    from model.feedback import _retry_locked
+
+    def locked():
+        return OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+    tries = []
+
+    def flaky():
+        tries.append(1)
+        if len(tries) < 3:
+            raise locked()
+        return 42
+
+    assert _retry_locked(flaky) == 42 and len(tries) == 3
+
+    def always_locked():
+        raise locked()
+
+    with pytest.raises(OperationalError):
+        _retry_locked(always_locked, attempts=2)
+
+    other = OperationalError("SELECT", {}, Exception("disk I/O error"))
+    tries.clear()
+
+    def broken():
+        tries.append(1)
+        raise other
+
+    with pytest.raises(OperationalError):
+        _retry_locked(broken)
+    assert len(tries) == 1
