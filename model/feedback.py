@@ -9,7 +9,8 @@ One database URL decides where it lives (`database_url`): a SQLite file by defau
 PostgreSQL (psycopg 3) for a hosted app or several replicas. The schema carries its version
 and is created and upgraded here (`MIGRATIONS`), so an older database is brought up to date
 when it is opened. SQLite runs in WAL mode with a busy timeout, and every transaction takes
-the write lock up front, so concurrent sessions wait for each other instead of failing.
+the write lock up front, so concurrent sessions wait for each other instead of failing; one
+that SQLite refuses at once as "locked" is run again (`_retry_locked`).
 
 Command line (same code path as the app's buttons):
 
