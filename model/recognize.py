@@ -251,10 +251,7 @@ def _split(
     if not pairs:
         return [group]
     parts = [group] + [side for pair in pairs for side in pair]
-    steps = [digit_steps(found, g.mask, g.pieces) for g in parts]
-    batch = np.stack([s.digit_28x28 for s in steps])
-    confidence = classifier.predict(batch).max(axis=1)
-    declined = rejecter.declines(batch) if rejecter is not None else np.zeros(len(batch), bool)
+    confidence, declined = _read_parts(found, parts, classifier, rejecter)
     whole = 0.0 if declined[0] and among_digits else confidence[0]
     confidence = np.where(declined, 0.0, confidence)
     both_sides = np.minimum(confidence[1::2], confidence[2::2])
@@ -286,36 +283,47 @@ def _chain(
     `to_beat`."""
     x, _, width, _ = group.box
     edges = [x, *sorted(cut_candidates(group, height, CHAIN_CUTS)), x + width]
-    spans = [
-        (i, j)
-        for i in range(len(edges))
-        for j in range(i + 1, len(edges))
-        if (i, j) != (0, len(edges) - 1)
-        and edges[j] - edges[i] <= CHAIN_PART * height
-        and (part := between(group, edges[i], edges[j])) is not None
-        and part.box[3] >= TALL_PIECE * height
-    ]
-    if not spans:
+    # Each part: the ink between two edges (by their left edge's order), not the whole
+    # group, at most CHAIN_PART line heights wide and as tall as a digit.
+    spans, parts = [], []
+    for j in range(1, len(edges)):
+        for i in range(j):
+            if (i, j) == (0, len(edges) - 1) or edges[j] - edges[i] > CHAIN_PART * height:
+                continue
+            part = between(group, edges[i], edges[j])
+            if part is not None and part.box[3] >= TALL_PIECE * height:
+                spans.append((i, j))
+                parts.append(part)
+    if not parts:
         return [group]
-    parts = [between(group, edges[i], edges[j]) for i, j in spans]
-    steps = [digit_steps(found, g.mask, g.pieces) for g in parts]
-    batch = np.stack([s.digit_28x28 for s in steps])
-    confidence = classifier.predict(batch).max(axis=1)
-    if rejecter is not None:
-        confidence = np.where(rejecter.declines(batch), 0.0, confidence)
-    # best[j]: (least confidence, parts) of the best way to read the ink left of edges[j].
+    confidence, declined = _read_parts(found, parts, classifier, rejecter)
+    confidence = np.where(declined, 0.0, confidence)
+    # best[j]: (least confidence, parts) of the best way to read the ink left of edges[j];
+    # as sure, the fewer parts the better: a digit is not cut where it need not be.
     best: dict[int, tuple[float, list[Group]]] = {0: (1.0, [])}
-    for (i, j), part, score in sorted(zip(spans, parts, confidence), key=lambda t: t[0][1]):
+    for (i, j), part, score in zip(spans, parts, confidence):
         if i in best:
             candidate = (min(best[i][0], float(score)), best[i][1] + [part])
-            # As sure, the fewer parts the better: a digit is not cut where it need not be.
-            if j not in best or (candidate[0], -len(candidate[1])) > (
-                best[j][0],
-                -len(best[j][1]),
-            ):
+            if j not in best or _fewer_first(candidate) > _fewer_first(best[j]):
                 best[j] = candidate
     score, found_parts = best.get(len(edges) - 1, (0.0, []))
     return found_parts if score >= to_beat and len(found_parts) > 1 else [group]
+
+
+def _fewer_first(reading: tuple[float, list[Group]]) -> tuple[float, int]:
+    """A chain's reading ranked by its least confidence, then by fewer parts."""
+    return reading[0], -len(reading[1])
+
+
+def _read_parts(
+    found: Ink, parts: list[Group], classifier: Classifier, rejecter: Rejecter | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each candidate part read as one digit: (N,) float32 top probability and (N,) bool
+    whether the "not a digit" model declines it (never, without one)."""
+    batch = np.stack([digit_steps(found, g.mask, g.pieces).digit_28x28 for g in parts])
+    confidence = classifier.predict(batch).max(axis=1)
+    declined = rejecter.declines(batch) if rejecter is not None else np.zeros(len(parts), bool)
+    return confidence, declined
 
 
 def recognize(
