@@ -28,6 +28,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from model.classifier import Classifier, ModelError, model_dir, model_path, train_hint
+from model.count import Counter, load_counter
 from model.explain import occlusion_saliency
 from model.feedback import (
     LABELS,
@@ -109,6 +110,13 @@ def load_not_digit_model(folder: str) -> Rejecter | None:
     """The folder's "not a digit" model, or None when it has none; raises ModelError (not
     cached) when it is damaged."""
     return load_rejecter(folder)
+
+
+@st.cache_resource(show_spinner=False)
+def load_count_model(folder: str) -> Counter | None:
+    """The folder's digit-count model, or None when it has none; raises ModelError (not
+    cached) when it is damaged."""
+    return load_counter(folder)
 
 
 @st.cache_resource(show_spinner=False)
@@ -279,10 +287,13 @@ def percent(probability: float) -> str:
 
 
 def read_all(
-    image: np.ndarray, models: dict[str, Classifier], rejecter: Rejecter | None
+    image: np.ndarray,
+    models: dict[str, Classifier],
+    rejecter: Rejecter | None,
+    counter: Counter | None,
 ) -> dict[str, Reading]:
     """Every model's reading of the picture (a digit or a number): {name: Reading}."""
-    return {name: read(image, model, rejecter) for name, model in models.items()}
+    return {name: read(image, model, rejecter, counter) for name, model in models.items()}
 
 
 def not_digit_model_or_none() -> Rejecter | None:
@@ -291,6 +302,15 @@ def not_digit_model_or_none() -> Rejecter | None:
         return load_not_digit_model(str(model_dir()))
     except ModelError as error:
         st.warning(f"Drawings that are not digits cannot be told apart: {error}")
+        return None
+
+
+def count_model_or_none() -> Counter | None:
+    """The digit-count model, or None (after saying so when it is damaged)."""
+    try:
+        return load_count_model(str(model_dir()))
+    except ModelError as error:
+        st.warning(f"Digits that touch cannot be told apart: {error}")
         return None
 
 
@@ -439,7 +459,7 @@ def show_results(
     if not models:
         return
     with shown_errors("Reading this picture"):
-        readings = read_all(image, models, not_digit_model_or_none())
+        readings = read_all(image, models, not_digit_model_or_none(), count_model_or_none())
         name, first = next(iter(readings.items()))
         if first.blank:
             st.info(prompt, icon=":material/draw:")

@@ -149,24 +149,9 @@ def scribbles(count: int, rng: np.random.Generator) -> np.ndarray:
 
 def build_reject(dropout: float = 0.3):
     """A small CNN: (N, 28, 28, 1) float32 in [0, 1] -> (N, 2) [digit, not a digit]."""
-    import keras
-    from keras import layers
+    from model.networks import build_small
 
-    def conv(x, filters):
-        x = layers.Conv2D(filters, 3, use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
-        return layers.ReLU()(x)
-
-    inputs = keras.Input((28, 28, 1), name="digit")
-    x = layers.MaxPooling2D()(conv(inputs, 32))  # (13, 13, 32)
-    x = layers.MaxPooling2D()(conv(x, 64))  # (5, 5, 64)
-    x = conv(x, 128)  # (3, 3, 128)
-    x = layers.Flatten()(x)  # (1152,)
-    x = layers.Dropout(dropout)(x)
-    x = layers.Dense(128, activation="relu")(x)
-    x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(2, activation="softmax", name="not_digit")(x)
-    return keras.Model(inputs, outputs, name="reject")
+    return build_small(2, "not_digit", dropout)
 
 
 def main(argv: list[str] | None = None) -> int:

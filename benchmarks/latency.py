@@ -24,6 +24,7 @@ import numpy as np
 from benchmarks.machine import describe
 from harness import PEN_DIGITS
 from model.classifier import Classifier, model_dir, model_path
+from model.count import load_counter
 from model.explain import occlusion_saliency
 from model.imageio import read_image
 from model.preprocessing import preprocess
@@ -66,12 +67,13 @@ def main() -> int:
     pngs = [encode_png(rgba) for _, _, rgba in drawings(digits, style="black_on_white")]
     classifier = Classifier(model_path(args.model))
     rejecter = load_rejecter(model_dir())  # the page's "not a digit" model, as the app uses it
+    counter = load_counter(model_dir())  # and its digit-count model
 
     def served(png: bytes) -> np.ndarray:
-        return read(read_image(png), classifier, rejecter).digits[0].probabilities
+        return read(read_image(png), classifier, rejecter, counter).digits[0].probabilities
 
     def served_with_saliency(png: bytes) -> np.ndarray:
-        reading = read(read_image(png), classifier, rejecter)
+        reading = read(read_image(png), classifier, rejecter, counter)
         picked = reading.digits[reading.least_certain()]
         occlusion_saliency(classifier, picked.steps.digit_28x28)
         return picked.probabilities

@@ -57,6 +57,27 @@ def build_ann(dropout: float = 0.2) -> keras.Model:
     return keras.Model(inputs, outputs, name="ann")
 
 
+def build_small(classes: int, name: str, dropout: float = 0.3) -> keras.Model:
+    """A small CNN for the questions asked beside the digit reader ("not a digit", how many
+    digits): (N, 28, 28, 1) float32 in [0, 1] -> (N, classes) softmax."""
+
+    def conv(x, filters):
+        x = layers.Conv2D(filters, 3, use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        return layers.ReLU()(x)
+
+    inputs = keras.Input(shape=INPUT_SHAPE, name="digit")
+    x = layers.MaxPooling2D()(conv(inputs, 32))  # (13, 13, 32)
+    x = layers.MaxPooling2D()(conv(x, 64))  # (5, 5, 64)
+    x = conv(x, 128)  # (3, 3, 128)
+    x = layers.Flatten()(x)  # (1152,)
+    x = layers.Dropout(dropout)(x)
+    x = layers.Dense(128, activation="relu")(x)
+    x = layers.Dropout(dropout)(x)
+    outputs = layers.Dense(classes, activation="softmax", name=name)(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
 BUILDERS = {"cnn": build_cnn, "ann": build_ann}
 
 

@@ -34,6 +34,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from model.classifier import MODEL_NAMES, Classifier, ModelError, model_dir, model_path
+from model.count import Counter, load_counter
 from model.imageio import ImageReadError, read_image
 from model.process import cpu_cores
 from model.recognize import Reading, read
@@ -53,19 +54,21 @@ def classify_paths(
     classifier: Classifier,
     workers: int | None = None,
     rejecter: Rejecter | None = None,
+    counter: Counter | None = None,
 ) -> Iterator[dict]:
     """One result dict per path, in order (see the module docstring for the keys).
 
     Batches of BATCH files are read, preprocessed and classified by `workers` processes
     (default: one per core, at most 8; none for fewer than PARALLEL_FROM files). With a
     rejecter (the "not a digit" model of the classifier's folder; the workers load it from
-    there), drawings that are not digits are declined.
+    there), drawings that are not digits are declined; with a counter (the digit-count model,
+    likewise), touching digits are cut apart.
     """
     batches = [paths[start : start + BATCH] for start in range(0, len(paths), BATCH)]
     workers = workers or min(8, cpu_cores())
     if workers < 2 or len(paths) < PARALLEL_FROM:
         for batch in batches:
-            yield from _classify_batch(batch, classifier, rejecter)
+            yield from _classify_batch(batch, classifier, rejecter, counter)
         return
     yield from _classify_in_workers(batches, classifier.path, workers)
 
@@ -139,15 +142,20 @@ def _closing_pool(workers: int, model: Path) -> Iterator[ProcessPoolExecutor]:
 
 
 def _classify_batch(
-    paths: list[str], classifier: Classifier, rejecter: Rejecter | None = None
+    paths: list[str],
+    classifier: Classifier,
+    rejecter: Rejecter | None = None,
+    counter: Counter | None = None,
 ) -> list[dict]:
     """Read some files: one result dict per path."""
-    return [_read_file(path, classifier, rejecter) for path in paths]
+    return [_read_file(path, classifier, rejecter, counter) for path in paths]
 
 
-def _read_file(path: str, classifier: Classifier, rejecter: Rejecter | None) -> dict:
+def _read_file(
+    path: str, classifier: Classifier, rejecter: Rejecter | None, counter: Counter | None
+) -> dict:
     try:
-        return _as_dict(path, read(read_image(path), classifier, rejecter))
+        return _as_dict(path, read(read_image(path), classifier, rejecter, counter))
     except (ImageReadError, ValueError) as error:
         return {"path": path, "error": str(error)}
     except Exception as error:  # never a traceback for one bad file
@@ -156,16 +164,18 @@ def _read_file(path: str, classifier: Classifier, rejecter: Rejecter | None) -> 
 
 _worker_classifier: Classifier | None = None
 _worker_rejecter: Rejecter | None = None
+_worker_counter: Counter | None = None
 
 
 def _load_worker_model(path: Path) -> None:
-    global _worker_classifier, _worker_rejecter
+    global _worker_classifier, _worker_rejecter, _worker_counter
     _worker_classifier = Classifier(path)
     _worker_rejecter = load_rejecter(path.parent)
+    _worker_counter = load_counter(path.parent)
 
 
 def _classify_in_worker(paths: list[str]) -> list[dict]:
-    return _classify_batch(paths, _worker_classifier, _worker_rejecter)
+    return _classify_batch(paths, _worker_classifier, _worker_rejecter, _worker_counter)
 
 
 def _as_dict(path: str, reading: Reading) -> dict:
@@ -255,12 +265,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         classifier = Classifier(model_path(args.model, args.model_dir))
         rejecter = load_rejecter(args.model_dir)
+        counter = load_counter(args.model_dir)
     except ModelError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
     failed = False
-    results = classify_paths(args.images, classifier, rejecter=rejecter)
+    results = classify_paths(args.images, classifier, rejecter=rejecter, counter=counter)
     try:
         for result in results:
             failed |= "error" in result

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.classifier import Classifier
+from model.count import Counter
 from model.preprocessing import (
     Ink,
     Preprocessed,
@@ -31,8 +32,8 @@ from model.segment import (
     cut_candidates,
     group_pieces,
     line_height,
-    may_be_several,
     partitions,
+    seams,
 )
 
 # Below this top probability the page shows the two best candidates instead of one answer.
@@ -48,16 +49,19 @@ WIDEST = 1.7
 MIN_LENGTH_IN_PEN_WIDTHS = 1.5
 # More separate marks than this is not one handwritten digit.
 MAX_MARKS = 4
-# A group of ink wide enough to be touching digits is parted in two only where the classifier
-# reads both sides at least this surely, and more surely than the whole.
+# Groups of ink side by side each read at least this surely are several digits, not one.
 SPLIT_CONFIDENCE = 0.9
-# Touching digits are cut at most this many times over (a run of up to 2**3 digits).
-MAX_SPLIT_DEPTH = 3
-# A group this many times as wide as the line is high, which no single cut parts, is tried
-# as a chain of touching digits (`_chain`): cut at up to CHAIN_CUTS places into parts at
-# most CHAIN_PART times as wide as the line is high.
+# A lone group of ink the counter calls several digits is cut only where the classifier
+# reads both sides at least this surely: a single digit is almost never cut in two.
+LONE_CUT = 0.995
+# Three or more digits run together, this many times as wide as the line is high, are cut
+# as a chain (`_chain`): at up to CHAIN_CUTS places into parts at most CHAIN_PART times as
+# wide as the line is high.
 CHAIN = 1.4
 CHAIN_CUTS = 8
+# Two touching digits are tried cut at this many columns (and, where no straight cut reads
+# both sides surely, along the path near each that crosses the least ink).
+PAIR_CUTS = 5
 CHAIN_PART = 1.2
 
 NOT_A_DIGIT = "this does not look like a digit"
@@ -170,42 +174,70 @@ class Reading:
         return int(np.argmin([d.confidence for d in self.digits])) if self.digits else 0
 
 
-def read(image: np.ndarray, classifier: Classifier, rejecter: Rejecter | None = None) -> Reading:
+def read(
+    image: np.ndarray,
+    classifier: Classifier,
+    rejecter: Rejecter | None = None,
+    counter: Counter | None = None,
+) -> Reading:
     """Read a digit or a number written left to right (see `preprocessing.preprocess`
     for `image`).
 
-    Unless its marks stand side by side, the ink is first read as one digit. When nothing
-    says it is several (see `doubts_about`: marks side by side, too wide, scattered), that is
-    the reading, exactly as `recognize` gives it, doubts and all: a single digit is (almost)
-    never cut in two. Otherwise the ink is parted into digits, which are read one by one.
+    The ink is gathered into groups (`segment.group_pieces`), one per digit unless digits
+    touch. Unless the groups stand side by side, the ink is first read as one digit; when
+    nothing says it is several (see `doubts_about`: marks side by side, too wide, scattered;
+    or, for one group, the counter), that is the reading, exactly as `recognize` gives it,
+    doubts and all. Otherwise each group the counter says holds several digits is cut into
+    them (`_cut`), and every digit is read on its own. Without a counter no group is cut.
     """
     found = find_ink(image)
     if found is None:
         return Reading()
     scale = found.input_scale
     groups = group_pieces(found.mask)
-    x, y, width, height = marks_box(found.mark_boxes)
+    steps = group_steps(found, groups)
+    batch = np.stack([s.digit_28x28 for s in steps])
+    counts = counter.counts(batch) if counter is not None else np.ones(len(groups), np.int64)
     whole = None
     # Marks side by side are several digits, as `doubts_about` would say of the whole: then
     # the whole is not read as one digit at all.
-    if len(groups) < 2 or not _side_by_side(found.mark_boxes, height):
+    if len(groups) < 2 or not _side_by_side(found.mark_boxes, marks_box(found.mark_boxes)[3]):
         whole = recognize_steps([digit_steps(found)], classifier, rejecter)[0]
-        if not set(whole.doubts) & SEVERAL and not _each_a_digit(found, groups, classifier):
+        if len(groups) == 1:
+            # One digit, or digits run together; a lone letter is never cut.
+            one = counts[0] == 1 or whole.not_digit
+        else:
+            several = set(whole.doubts) & SEVERAL or _each_a_digit(found, groups, classifier)
+            one = not several
+        if one:
             return Reading((whole,), (_in_input(whole.steps.bbox, scale),))
     line = line_height(groups)
-    among_digits = len(groups) > 1
-    groups = [
-        part
-        for group in groups
-        for part in _split(found, group, line, classifier, rejecter, among_digits)
-    ]
-    if len(groups) == 1 and whole is not None:  # one digit after all, with its doubts
+    # A lone group is cut only where both sides are read surely: a digit is almost never cut.
+    sure = LONE_CUT if len(groups) == 1 else 0.0
+    parts: list[Preprocessed] = []
+    for group, step, count in zip(groups, steps, counts):
+        if count == 1:
+            parts.append(step)
+        else:
+            cut_out = _cut(found, group, int(count), line, classifier, rejecter, sure)
+            parts += group_steps(found, cut_out) if len(cut_out) > 1 else [step]
+    if len(parts) == 1 and whole is not None:  # one digit after all, with its doubts
         return Reading((whole,), (_in_input(whole.steps.bbox, scale),))
-    # One pen across the number, measured on its ink's box: a "1" keeps its neighbours'.
-    pen = stroke_width(found.mask[y : y + height, x : x + width])
-    steps = [digit_steps(found, g.mask, g.pieces, pen) for g in groups]
-    digits = tuple(recognize_steps(steps, classifier, rejecter))
-    return Reading(digits, tuple(_in_input(s.bbox, scale) for s in steps))
+    digits = tuple(recognize_steps(parts, classifier, rejecter))
+    return Reading(digits, tuple(_in_input(s.bbox, scale) for s in parts))
+
+
+def group_steps(found: Ink, groups: list[Group]) -> list[Preprocessed]:
+    """Each group of ink as one digit's model input, with one pen across the number
+    (measured on its ink's box: a "1" keeps its neighbours' stroke, not a fat bar)."""
+    pen = number_pen(found)
+    return [digit_steps(found, g.mask, g.pieces, pen) for g in groups]
+
+
+def number_pen(found: Ink) -> float:
+    """The pen width across all the ink, in its pixels."""
+    x, y, width, height = marks_box(found.mark_boxes)
+    return stroke_width(found.mask[y : y + height, x : x + width])
 
 
 def _in_input(box: tuple[int, int, int, int], scale: float) -> tuple[int, int, int, int]:
@@ -214,7 +246,8 @@ def _in_input(box: tuple[int, int, int, int], scale: float) -> tuple[int, int, i
 
 
 def _each_a_digit(found: Ink, groups: list[Group], classifier: Classifier) -> bool:
-    """Whether there are several groups of ink side by side, each read surely as a digit."""
+    """Whether there are several groups of ink side by side, each read surely as a digit
+    (each measured with its own pen, as a digit drawn alone is)."""
     if len(groups) < 2:
         return False
     steps = [digit_steps(found, g.mask, g.pieces) for g in groups]
@@ -222,50 +255,53 @@ def _each_a_digit(found: Ink, groups: list[Group], classifier: Classifier) -> bo
     return bool(confidence.min() >= SPLIT_CONFIDENCE)
 
 
-def _split(
+def _cut(
     found: Ink,
     group: Group,
+    count: int,
     height: float,
     classifier: Classifier,
     rejecter: Rejecter | None,
-    among_digits: bool,
-    depth: int = 0,
-):
-    """A group of ink as one digit, or, where it is touching digits, cut into them: the cut
-    (of `segment.cut_candidates`) whose two sides the classifier reads best, if it reads
-    them better than the whole; then each side again.
+    sure: float,
+) -> list[Group]:
+    """A group of `count` touching digits (3: three or more) cut into them: where the
+    classifier reads the least sure part best, a part the "not a digit" model declines
+    counting as not read. Two digits: between pieces (`segment.partitions`), straight down a
+    column where little ink crosses, or along the path near it that crosses the least
+    (`segment.seams`); more: the best sequence of straight cuts (`_chain`). The group as it
+    is when no cut reads every part at least `sure`ly."""
+    if count == 2 or group.box[2] <= CHAIN * height:
+        columns = cut_candidates(group, height, PAIR_CUTS)
+        straight = partitions(group) + [cut(group, column) for column in columns]
+        best = _best_pair(found, straight, height, classifier, rejecter)
+        if best[0] < SPLIT_CONFIDENCE:  # no clean cut straight down: around the strokes
+            paths = [cut(group, path) for path in seams(group, columns)]
+            around = _best_pair(found, paths, height, classifier, rejecter)
+            best = around if around[0] > best[0] else best
+        score, pair = best
+        return list(pair) if pair and score >= sure else [group]
+    return _chain(found, group, height, classifier, rejecter, sure)
 
-    With a rejecter, a side that is no digit makes no cut; and a group that is no digit,
-    written `among_digits` (beside other groups of ink), is read as poorly as can be, so
-    that it is cut wherever both sides are digits: two digits run together look like no
-    single digit. (A lone letter is never cut: it is answered "not a digit".) A group that
-    no single cut parts, wider than CHAIN line heights, may be three or more digits run
-    together: see `_chain`.
-    """
-    if depth >= MAX_SPLIT_DEPTH or not may_be_several(group, height):
-        return [group]
-    pairs = partitions(group)
-    pairs += [pair for column in cut_candidates(group, height) if (pair := cut(group, column))]
-    # Both sides must be as tall as a digit: a bar or a dot on its own is none.
-    pairs = [p for p in pairs if min(p[0].box[3], p[1].box[3]) >= TALL_PIECE * height]
+
+def _best_pair(
+    found: Ink,
+    pairs: list[tuple[Group, Group] | None],
+    height: float,
+    classifier: Classifier,
+    rejecter: Rejecter | None,
+) -> tuple[float, tuple[Group, Group] | tuple[()]]:
+    """The best of some cuts (None: no cut) and how surely its less sure side is read, a
+    side the "not a digit" model declines counting as not read; (-1, ()) when none has
+    both sides as tall as a digit (a bar or a dot on its own is none)."""
+    pairs = [p for p in pairs if p and min(p[0].box[3], p[1].box[3]) >= TALL_PIECE * height]
     if not pairs:
-        return [group]
-    parts = [group] + [side for pair in pairs for side in pair]
-    confidence, declined = _read_parts(found, parts, classifier, rejecter)
-    whole = 0.0 if declined[0] and among_digits else confidence[0]
+        return -1.0, ()
+    sides = [side for pair in pairs for side in pair]
+    confidence, declined = _read_parts(found, sides, classifier, rejecter)
     confidence = np.where(declined, 0.0, confidence)
-    both_sides = np.minimum(confidence[1::2], confidence[2::2])
+    both_sides = np.minimum(confidence[0::2], confidence[1::2])
     best = int(np.argmax(both_sides))
-    if both_sides[best] >= max(SPLIT_CONFIDENCE, whole):
-        return [
-            part
-            for side in pairs[best]
-            for part in _split(found, side, height, classifier, rejecter, among_digits, depth + 1)
-        ]
-    # A run of touching digits; but a lone wide mark that is no digit (an "m") stays whole.
-    if depth == 0 and group.box[2] > CHAIN * height and (among_digits or not declined[0]):
-        return _chain(found, group, height, classifier, rejecter, max(SPLIT_CONFIDENCE, whole))
-    return [group]
+    return float(both_sides[best]), pairs[best]
 
 
 def _chain(
@@ -274,13 +310,13 @@ def _chain(
     height: float,
     classifier: Classifier,
     rejecter: Rejecter | None,
-    to_beat: float,
+    sure: float,
 ) -> list[Group]:
     """Three or more digits run together ("2025" written in one go), which no single cut
     parts into two digits: the sequence of cuts whose parts are each read as a digit, the
     least surely read of them as surely as can be (dynamic programming over the cut
-    candidates). The group as it is when no sequence reads its least sure part better than
-    `to_beat`."""
+    candidates). The group as it is when no sequence reads its least sure part at least
+    `sure`ly."""
     x, _, width, _ = group.box
     edges = [x, *sorted(cut_candidates(group, height, CHAIN_CUTS)), x + width]
     # Each part: the ink between two edges (by their left edge's order), not the whole
@@ -307,7 +343,7 @@ def _chain(
             if j not in best or _fewer_first(candidate) > _fewer_first(best[j]):
                 best[j] = candidate
     score, found_parts = best.get(len(edges) - 1, (0.0, []))
-    return found_parts if score >= to_beat and len(found_parts) > 1 else [group]
+    return found_parts if score >= sure and len(found_parts) > 1 else [group]
 
 
 def _fewer_first(reading: tuple[float, list[Group]]) -> tuple[float, int]:

@@ -4,10 +4,10 @@ People write a number as digits side by side on a line, and a digit as one or mo
 So the pieces of ink (connected components) are first gathered into digits: pieces that
 stand over one another (the bar of a 5, the two strokes of a 4, a dot over nothing) belong to
 one digit, pieces side by side to different ones, even where a slanted digit reaches a little
-over its neighbour. Then a group too wide to be one digit is two or more digits that touch
-(one stroke runs into the next), or digits that reach over each other: `partitions` and
-`cut_candidates` propose how to part it, and the caller (`recognize.read`) keeps the parting
-the classifier reads best.
+over its neighbour. A group that holds several digits (the count model, `model/count.py`,
+says so) is digits that touch (one stroke runs into the next) or reach over each other:
+`partitions`, `cut_candidates` and `seams` propose how to part it, and the caller
+(`recognize.read`) keeps the parting the classifier reads best.
 
 Everything works on the ink mask of `preprocessing.find_marks`, in its pixels.
 """
@@ -37,17 +37,17 @@ FULL_OVERLAP = 0.85
 HANG_TOP = 0.15
 HANG_SHORT = 0.3
 HANG_GAP = 0.15
-# A group wider than this many times the line's height may be several touching digits (a
-# "41" written close is 0.75 times as wide as high); the classifier decides whether it is.
-MAY_BE_SEVERAL = 0.9
 # A cut leaves at least this share of the line's height on each side: no digit is thinner
 # than a stroke, and a "1" is about a quarter of its height wide.
 MIN_PART = 0.18
+# A cut may step aside (one column per row) at this cost, in ink pixels crossed.
+SEAM_STEP = 0.3
+SEAM_REACH = 0.15
 
 
 @dataclass(frozen=True)
 class Group:
-    """One digit's ink (or, while `may_be_several`, several touching digits').
+    """One digit's ink (or several touching digits').
 
     Attributes:
         mask: (H, W) bool, this group's ink only, in the full picture's pixels.
@@ -108,11 +108,6 @@ def line_height(groups: list[Group]) -> float:
     return float(np.median([g.box[3] for g in groups])) if groups else 0.0
 
 
-def may_be_several(group: Group, height: float) -> bool:
-    """Whether a group is wide enough to be touching digits."""
-    return group.box[2] > MAY_BE_SEVERAL * height
-
-
 def cut_candidates(group: Group, height: float, count: int = 5) -> list[int]:
     """Where to try cutting a group into two: the columns (picture x) where the least ink
     crosses, away from the group's ends; at most `count`, fewest ink first."""
@@ -141,34 +136,88 @@ def cut_candidates(group: Group, height: float, count: int = 5) -> list[int]:
 def partitions(group: Group) -> list[tuple[Group, Group]]:
     """A group of several pieces parted in two between pieces: the pieces whose centres lie
     left of each gap between centres go left, the rest right (digits side by side that reach
-    over each other, gathered into one group)."""
+    over each other, gathered into one group); not where the two sides stand over each
+    other as the pieces of one digit do."""
+    if len(group.pieces) < 2:  # one piece of ink: nothing to part between
+        return []
     count, labels, stats = _label(group.mask, group.box)
     if count <= 2:
         return []
     order = sorted(range(1, count), key=lambda n: stats[n, 0] + stats[n, 2] / 2)
-    return [
-        (_group(labels, stats, order[:split]), _group(labels, stats, order[split:]))
-        for split in range(1, len(order))
-    ]
+    pairs = []
+    for split in range(1, len(order)):
+        left, right = _box(order[:split], stats), _box(order[split:], stats)
+        # Sides that stand over one another (the loops of an 8) are no digits side by side.
+        narrower = max(1, min(left[2] - left[0], right[2] - right[0]))
+        if _overlap(left, right) < SAME_DIGIT_OVERLAP * narrower:
+            pairs.append(
+                (_group(labels, stats, order[:split]), _group(labels, stats, order[split:]))
+            )
+    return pairs
 
 
-def cut(group: Group, column: int) -> tuple[Group, Group] | None:
-    """The group split at picture column `column`: (left, right), or None when a side would
-    be empty."""
+def seams(group: Group, columns: list[int]) -> list[np.ndarray]:
+    """Where to cut a group near each of `columns`: the path from its top to its bottom,
+    never more than SEAM_REACH of the group's height from the column, that crosses the least
+    ink (a step aside costs SEAM_STEP of an ink pixel). Touching digits often lean into each
+    other: a straight cut would leave a stub of one in the other. Paths that run straight
+    down (the column's own cut) are left out.
+
+    Returns:
+        one (height,) int array per path: the picture x of the cut in each row of the
+        group's box (ink left of it goes left).
+    """
+    x, y, width, height = group.box
+    if not columns:
+        return []
+    reach = max(1, int(SEAM_REACH * height))
+    ink = np.pad(group.mask[y : y + height, x : x + width], ((0, 0), (reach, reach)))
+    # (height, paths, band): each column's band of the group; beyond the group's sides,
+    # paper too costly to cross.
+    starts = np.array(columns) - x  # band start in the padded crop
+    band = starts[:, None] + np.arange(2 * reach + 1)
+    cost = ink[:, band].astype(np.float32)
+    cost[:, (band < reach) | (band >= width + reach)] = np.inf
+    # totals[row]: the least ink crossed from the top to each pixel of the row, with an
+    # infinite border either side of the band.
+    totals = np.full((height, len(columns), band.shape[1] + 2), np.inf, np.float32)
+    totals[0, :, 1:-1] = cost[0]
+    for row in range(1, height):
+        above = totals[row - 1]
+        aside = np.minimum(above[:, :-2], above[:, 2:]) + SEAM_STEP
+        totals[row, :, 1:-1] = cost[row] + np.minimum(above[:, 1:-1], aside)
+    # Back from the cheapest foot, each step to the cheapest of the three above.
+    rows = np.arange(len(columns))
+    path = np.empty((height, len(columns)), np.int64)
+    path[-1] = totals[-1, :, 1:-1].argmin(axis=1)
+    for row in range(height - 1, 0, -1):
+        above = totals[row - 1][rows[:, None], path[row][:, None] + np.arange(3)]
+        above[:, [0, 2]] += SEAM_STEP
+        path[row - 1] = path[row] + above.argmin(axis=1) - 1
+    picture = (path + starts - reach + x).T
+    return [p for p, c in zip(picture, columns) if not (p == c).all()]
+
+
+def cut(group: Group, column) -> tuple[Group, Group] | None:
+    """The group split at picture column `column` (or along a (height,) path of columns,
+    `seams`): (left, right), or None when a side would be empty."""
     x, _, width, _ = group.box
     left, right = between(group, x, column), between(group, column, x + width)
     return None if left is None or right is None else (left, right)
 
 
-def between(group: Group, start: int, stop: int) -> Group | None:
-    """The group's ink in picture columns start..stop-1, or None when there is none."""
+def between(group: Group, start, stop) -> Group | None:
+    """The group's ink from picture column start to before stop (each a column, or a
+    (height,) path of columns, one per row of the group's box), or None when there is none."""
     x, y, width, height = group.box
+    columns = np.arange(x, x + width)[None, :]
+    inside = (columns >= np.reshape(start, (-1, 1))) & (columns < np.reshape(stop, (-1, 1)))
     part = np.zeros_like(group.mask)
-    part[y : y + height, start:stop] = group.mask[y : y + height, start:stop]
-    box = cv2.boundingRect(part[y : y + height, start:stop].view(np.uint8))
+    part[y : y + height, x : x + width] = group.mask[y : y + height, x : x + width] & inside
+    box = cv2.boundingRect(part[y : y + height, x : x + width].view(np.uint8))
     if box[2] == 0:
         return None
-    box = (box[0] + start, box[1] + y, box[2], box[3])
+    box = (box[0] + x, box[1] + y, box[2], box[3])
     return Group(part, box, np.array([box], np.int64))
 
 

@@ -171,17 +171,20 @@ def compose_number(
     rng: np.random.Generator,
     height: int = CANVAS_SIZE,
     width: int = 3 * CANVAS_SIZE,
+    touching: float = 0.125,
 ) -> list[np.ndarray]:
     """Strokes of a number written on one line by the writer of `digits`, left to right.
 
     The digits keep the writer's own sizes relative to each other (within 0.6-1.25 times
     their median, the tallest 40-70% of the canvas high), stand on a common baseline (with a
     little wobble), and follow each other
-    with gaps around 0.3 digit heights that vary; one gap in eight closes up, so that some
-    digits touch. A number too long for the canvas is written smaller.
+    with gaps around 0.3 digit heights that vary; a share `touching` of the gaps (one in
+    eight) closes up, so that some digits touch. A number too long for the canvas is written
+    smaller.
 
     Args:
         digits: the digits to write, in order (one writer's, for a natural number).
+        touching: the share of gaps that close up.
     Returns:
         the strokes in canvas pixels (x, y), for `render(strokes, brush, style, height,
         width)`.
@@ -201,7 +204,7 @@ def compose_number(
         # Bottom of the digit on the baseline (y = 0), its left edge at the cursor.
         offset = np.array([cursor, -span[1] * scale + wobble]) - low * scale
         placed.append([stroke * scale + offset for stroke in digit.strokes])
-        gap = rng.uniform(-0.08, 0.0) if rng.uniform() < 0.125 else rng.normal(0.3, 0.1)
+        gap = rng.uniform(-0.08, 0.0) if rng.uniform() < touching else rng.normal(0.3, 0.1)
         cursor += min(span[0] * scale, 1.5 * typical) + max(gap, -0.08) * typical
     points = np.concatenate([np.concatenate(strokes) for strokes in placed])
     low, high = points.min(axis=0), points.max(axis=0)

@@ -89,6 +89,14 @@ def cnn():
 
 
 @pytest.fixture(scope="session")
+def counter():
+    from model.classifier import MODEL_DIR
+    from model.count import Counter
+
+    return Counter(MODEL_DIR)
+
+
+@pytest.fixture(scope="session")
 def ann():
     from model.classifier import Classifier, model_path
 

@@ -22,7 +22,7 @@ def rejecter():
 
 
 @pytest.mark.parametrize(("light", "paper", "pen"), itertools.product(LIGHTS, PAPERS, PENS))
-def test_every_digit_is_read_from_a_photo(cnn, rejecter, light, paper, pen):
+def test_every_digit_is_read_from_a_photo(cnn, rejecter, counter, light, paper, pen):
     """Each digit is one digit, not declined, and read right; where the reader hesitates
     between two digits (the hand-made 1 has a long flag, as a 7 has a bar) it may say so,
     "7 or 1?", but only with the right digit among the two. Never a confident wrong digit."""
@@ -33,7 +33,7 @@ def test_every_digit_is_read_from_a_photo(cnn, rejecter, light, paper, pen):
         jpeg = photograph(
             [s * 100 for s in DIGIT_PATHS[digit]], condition, np.random.default_rng(seed)
         )
-        reading = read(read_image(jpeg), cnn, rejecter)
+        reading = read(read_image(jpeg), cnn, rejecter, counter)
         read_as[digit] = reading.number
         (only,) = reading.digits  # one digit: no stroke lost or split off
         if only.unsure and not only.not_digit and digit in [d for d, _ in only.candidates()]:

@@ -334,3 +334,20 @@ def test_reject_dry_run_writes_a_not_a_digit_model_that_serves(small_mnist, tmp_
     assert record["training_images"]["drawn_letters"] > 0
     scores = rejecter.scores(np.zeros((3, 28, 28), np.float32))
     assert scores.shape == (3,) and ((scores >= 0) & (scores <= 1)).all()
+
+
+def test_count_dry_run_writes_a_count_model_that_serves(tmp_path):
+    from harness import PEN_DIGITS
+    from model.count import Counter
+
+    require(PEN_DIGITS.is_file(), "UNIPEN pen strokes not found")
+    done = subprocess.run(
+        [sys.executable, "train_count.py", "--dry-run", "--out", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    record = json.loads((tmp_path / "count.json").read_text())
+    assert record["training_groups"][0] > 0 and record["training_groups"][1] > 0
+    assert "train_count.py --dry-run" in record["command"]
+    counts = Counter(tmp_path).counts(np.zeros((3, 28, 28), np.float32))
+    assert counts.shape == (3,) and set(counts.tolist()) <= {1, 2, 3}
