@@ -59,10 +59,10 @@ LONE_CUT = 0.995
 # wide as the line is high.
 CHAIN = 1.4
 CHAIN_CUTS = 8
+CHAIN_PART = 1.2
 # Two touching digits are tried cut at this many columns (and, where no straight cut reads
 # both sides surely, along the path near each that crosses the least ink).
 PAIR_CUTS = 5
-CHAIN_PART = 1.2
 
 NOT_A_DIGIT = "this does not look like a digit"
 LOW_CONFIDENCE = "the model is not confident"
@@ -195,9 +195,12 @@ def read(
         return Reading()
     scale = found.input_scale
     groups = group_pieces(found.mask)
-    steps = group_steps(found, groups)
-    batch = np.stack([s.digit_28x28 for s in steps])
-    counts = counter.counts(batch) if counter is not None else np.ones(len(groups), np.int64)
+    pen = number_pen(found)
+    steps = group_steps(found, groups, pen)
+    if counter is not None:
+        counts = counter.counts(np.stack([s.digit_28x28 for s in steps]))
+    else:
+        counts = np.ones(len(groups), np.int64)
     whole = None
     # Marks side by side are several digits, as `doubts_about` would say of the whole: then
     # the whole is not read as one digit at all.
@@ -220,22 +223,22 @@ def read(
             parts.append(step)
         else:
             cut_out = _cut(found, group, int(count), line, classifier, rejecter, sure)
-            parts += group_steps(found, cut_out) if len(cut_out) > 1 else [step]
+            parts += group_steps(found, cut_out, pen) if len(cut_out) > 1 else [step]
     if len(parts) == 1 and whole is not None:  # one digit after all, with its doubts
         return Reading((whole,), (_in_input(whole.steps.bbox, scale),))
     digits = tuple(recognize_steps(parts, classifier, rejecter))
     return Reading(digits, tuple(_in_input(s.bbox, scale) for s in parts))
 
 
-def group_steps(found: Ink, groups: list[Group]) -> list[Preprocessed]:
+def group_steps(found: Ink, groups: list[Group], pen: float | None = None) -> list[Preprocessed]:
     """Each group of ink as one digit's model input, with one pen across the number
-    (measured on its ink's box: a "1" keeps its neighbours' stroke, not a fat bar)."""
-    pen = number_pen(found)
+    (`pen`, default `number_pen`): a "1" keeps its neighbours' stroke, not a fat bar."""
+    pen = number_pen(found) if pen is None else pen
     return [digit_steps(found, g.mask, g.pieces, pen) for g in groups]
 
 
 def number_pen(found: Ink) -> float:
-    """The pen width across all the ink, in its pixels."""
+    """The pen width across all the ink, measured on its box, in its pixels."""
     x, y, width, height = marks_box(found.mark_boxes)
     return stroke_width(found.mask[y : y + height, x : x + width])
 

@@ -40,7 +40,8 @@ HANG_GAP = 0.15
 # A cut leaves at least this share of the line's height on each side: no digit is thinner
 # than a stroke, and a "1" is about a quarter of its height wide.
 MIN_PART = 0.18
-# A cut may step aside (one column per row) at this cost, in ink pixels crossed.
+# A cut along a path (`seams`) may step aside one column per row at SEAM_STEP, in ink
+# pixels crossed, and stray at most SEAM_REACH of the group's height from its column.
 SEAM_STEP = 0.3
 SEAM_REACH = 0.15
 
