@@ -38,7 +38,15 @@ import numpy as np
 from model.classifier import Classifier
 from model.data import MnistUnavailableError, load_mnist
 from model.preprocessing import preprocess_steps, scale_pixels
-from model.strokes import PenDigit, load_pen_digits, pen_for, place_strokes, render, writer_half
+from model.strokes import (
+    SMALL,
+    PenDigit,
+    load_pen_digits,
+    pen_for,
+    place_strokes,
+    render,
+    writer_half,
+)
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 SHARED = Path(__file__).resolve().parent.parent / "shared" / "data"
@@ -66,12 +74,13 @@ def served(rgba: np.ndarray) -> np.ndarray | None:
     return None if steps is None else steps.digit_uint8
 
 
-def drawn(items: list[PenDigit], copies: int, seed: int) -> np.ndarray:
-    """Each character drawn `copies` times with seeded pens, as the models read it."""
+def drawn(items: list[PenDigit], copies: int, seed: int, **ranges) -> np.ndarray:
+    """Each character drawn `copies` times with seeded pens (`ranges`: `pen_for`'s), as the
+    models read it."""
     images = []
     for index, item in enumerate(items):
         for copy in range(copies):
-            pen = pen_for(index * copies + copy, seed=seed)
+            pen = pen_for(index * copies + copy, seed=seed, **ranges)
             image = served(render(place_strokes(item, pen), pen.brush, pen.style))
             if image is not None:
                 images.append(image)
@@ -197,9 +206,12 @@ def main(argv: list[str] | None = None) -> int:
     positives = [
         served_versions(mnist.x_train[pick]),
         drawn(role(digits, "train"), copies=1 if small else 4, seed=args.seed),
+        # Written small, as on a phone, a heavy pen fills loops: such digits are digits too.
+        drawn(role(digits, "train"), copies=1, seed=args.seed + 4, **SMALL),
     ]
     negatives = [
         drawn(role(letters, "train"), copies=1 if small else 3, seed=args.seed + 1),
+        drawn(role(letters, "train"), copies=1, seed=args.seed + 5, **SMALL),
         font_glyphs(100 if small else 6_000, rng),
         scribbles(100 if small else 6_000, rng),
     ]
@@ -208,9 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     counts = {
         "mnist_digits": len(positives[0]),
         "drawn_digits": len(positives[1]),
+        "drawn_digits_small": len(positives[2]),
         "drawn_letters": len(negatives[0]),
-        "font_glyphs": len(negatives[1]),
-        "scribbles_and_shapes": len(negatives[2]),
+        "drawn_letters_small": len(negatives[1]),
+        "font_glyphs": len(negatives[2]),
+        "scribbles_and_shapes": len(negatives[3]),
     }
     print(f"training images: {counts}, prepared in {time.perf_counter() - started:.0f} s")
 
@@ -241,8 +255,10 @@ def main(argv: list[str] | None = None) -> int:
         return served_model.predict(scale_pixels(images))[:, 1] if len(images) else np.zeros(0)
 
     # The threshold: REJECT_RATE of the threshold writers' real digits score above it.
-    held_digits = scores(drawn(role(digits, "threshold"), copies=1, seed=args.seed + 2))
+    held = role(digits, "threshold")
+    held_digits = scores(drawn(held, copies=1, seed=args.seed + 2))
     threshold = float(np.quantile(held_digits, 1 - REJECT_RATE))
+    held_small = scores(drawn(held, copies=1, seed=args.seed + 6, **SMALL))
     held_letters = scores(drawn(role(letters, "threshold"), copies=1, seed=args.seed + 3))
     mnist_test = scores(served_versions(mnist.x_test[: 500 if small else None]))
     record = {
@@ -252,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         "threshold_writers": {
             "digits": int(len(held_digits)),
             "digits_declined": float((held_digits > threshold).mean()),
+            "small_digits_declined": float((held_small > threshold).mean()),
             "letters": int(len(held_letters)),
             "letters_declined": float((held_letters > threshold).mean()),
         },
@@ -261,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         "epochs": 1 if args.dry_run else args.epochs,
         "training_seconds": round(seconds, 1),
         "data": "MNIST training digits (served versions); UNIPEN digits and letters of the "
-        "writers of half 0 (model/strokes.py: writer_half), drawn as canvas images; "
+        "writers of half 0 (model/strokes.py: writer_half), drawn as canvas images at a "
+        "normal size and small; "
         "OpenCV stroke fonts; random scribbles and shapes",
         "bytes": path.stat().st_size,
         "command": command,

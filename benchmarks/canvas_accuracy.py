@@ -29,14 +29,10 @@ import numpy as np
 
 from benchmarks.predict import predict_json
 from harness import PEN_DIGITS
-from model.strokes import STYLES, drawings, encode_png, load_pen_digits, writer_half
+from model.strokes import SMALL, STYLES, drawings, encode_png, load_pen_digits, writer_half
 
 REPO = Path(__file__).resolve().parents[1]
 HALVES = ("writers fine-tuned on", "writers never trained on")
-# --small: digits written small, as on a phone: the pen's path 12-20% of the canvas high
-# (34-56 px), brush 12-18 px.
-SMALL_HEIGHTS = (0.12, 0.20)
-SMALL_BRUSHES = (12, 18)
 
 
 def naive_digit(rgba: np.ndarray) -> np.ndarray:
@@ -81,11 +77,7 @@ def main() -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="canvas-") as folder:
         paths, pens, naive_inputs = [], [], []
-        ranges = (
-            {"heights": SMALL_HEIGHTS, "brushes": SMALL_BRUSHES, "path_height": True}
-            if args.small
-            else {}
-        )
+        ranges = SMALL if args.small else {}
         for index, (_, pen, rgba) in enumerate(drawings(digits, seed=args.seed, **ranges)):
             path = Path(folder) / f"{index:05d}_{pen.style}.png"
             path.write_bytes(encode_png(rgba))

@@ -4,6 +4,7 @@
     python -m benchmarks.fine_tune --keep runs/ft-unipen   # keep the store and the model
     python -m benchmarks.fine_tune --base model/previous   # after the fine-tune was promoted
     python -m benchmarks.fine_tune --small --replay 60000   # users on phones write small too
+    python -m benchmarks.fine_tune --small --numbers 2500 --photos   # ... numbers and photos
 
 1. The writers of ../shared/data/unipen_dev.jsonl.gz are split in two halves by a hash of
    their id (source/writer; model/strokes.py: writer_half): no writer is on both sides.
@@ -14,12 +15,17 @@
    time is the fine-tune time.
 4. The second half's digits go through `python -m model.predict --model-dir`, once with the
    served model and once with the fine-tuned one: digits named right (the digit reader alone:
-   the "not a digit" model is not in either folder). MNIST test accuracy
-   and the gate's verdict come from the fine-tuned model's metrics.json.
+   its most probable digit, whether or not the folder also has a "not a digit" model). MNIST
+   test accuracy and the gate's verdict come from the fine-tuned model's metrics.json.
 
 With --small every writer also writes each digit small, as on a phone (drawn as
 `benchmarks/canvas_accuracy.py --small` draws them): half 0 stores both, half 1 is measured
-on both.
+on both. With --numbers N, half 0's writers also write N numbers (as
+`benchmarks/number_accuracy.py` composes them) and label each whole number (`add --label
+2025`: its digits are stored one by one where the served models find as many digits as the
+label has). With --photos, half 0 also photographs each digit (as
+`benchmarks/photo_accuracy.py` does) and labels the photo. Numbers and photos of half 1 are
+measured by those benchmarks once a model is served.
 """
 
 from __future__ import annotations
@@ -36,20 +42,31 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.canvas_accuracy import SMALL_BRUSHES, SMALL_HEIGHTS
 from benchmarks.machine import describe
+from benchmarks.number_accuracy import numbers
 from benchmarks.predict import predict_json
 from harness import PEN_DIGITS
+from harness.photos import conditions_for, photograph
 from model import feedback
 from model.classifier import MODEL_DIR
-from model.strokes import drawings, encode_png, load_pen_digits, writer_half
+from model.strokes import SMALL, drawings, encode_png, load_pen_digits, writer_half
 
 REPO = Path(__file__).resolve().parents[1]
+SEED = 7  # of half 0's numbers and photos (the benchmarks' own use seed 0)
 
 
 def accuracy(paths: list[Path], labels: list[int], model_dir: Path) -> float:
+    """Share of the pictures whose most probable digit is the label: the digit reader alone,
+    whether or not the folder also holds a "not a digit" model."""
     results = predict_json(paths, "--model-dir", str(model_dir))
-    return float(np.mean([r.get("digit") == label for r, label in zip(results, labels)]))
+    return float(
+        np.mean(
+            [
+                r.get("probabilities") is not None and int(np.argmax(r["probabilities"])) == label
+                for r, label in zip(results, labels)
+            ]
+        )
+    )
 
 
 def main() -> int:
@@ -66,6 +83,8 @@ def main() -> int:
         help="model folder to fine-tune and compare with (model/previous after a --promote)",
     )
     parser.add_argument("--small", action="store_true", help="each digit also written small")
+    parser.add_argument("--numbers", type=int, default=0, help="numbers half 0 writes and labels")
+    parser.add_argument("--photos", action="store_true", help="each digit also photographed")
     parser.add_argument("--replay", type=int, default=None, help="passed to the fine-tune")
     parser.add_argument("--repeats", type=int, default=None, help="passed to the fine-tune")
     args = parser.parse_args()
@@ -81,11 +100,7 @@ def main() -> int:
         measured = defaultdict(lambda: ([], []))  # size -> (paths, labels)
         sizes = {"normal": {}}
         if args.small:
-            sizes["small"] = {
-                "heights": SMALL_HEIGHTS,
-                "brushes": SMALL_BRUSHES,
-                "path_height": True,
-            }
+            sizes["small"] = SMALL
         for size, ranges in sizes.items():
             for index, (digit, _pen, rgba) in enumerate(drawings(digits, **ranges)):
                 half = writer_half(digit.source, digit.writer)
@@ -97,19 +112,38 @@ def main() -> int:
                 else:
                     measured[size][0].append(path)
                     measured[size][1].append(digit.label)
+        if args.photos:
+            half_0 = [d for d in digits if writer_half(d.source, d.writer) == 0]
+            for index, digit in enumerate(half_0):
+                jpeg = photograph(
+                    digit.strokes, conditions_for(index), np.random.default_rng([SEED, index])
+                )
+                path = folder / "photos" / f"{index:05d}_{digit.label}.jpg"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(jpeg)
+                corrections[(f"{digit.source}/{digit.writer}", digit.label)].append(path)
+        for index, (label, rgba, writer) in enumerate(numbers(args.numbers, SEED, half=0)):
+            path = folder / "numbers" / f"{index:05d}_{label}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(encode_png(rgba))
+            corrections[("/".join(writer), label)].append(path)
         for (session, label), paths in corrections.items():
             with open(os.devnull, "w") as quiet:
                 sys.stdout, stdout = quiet, sys.stdout
+                sys.stderr, stderr = quiet, sys.stderr
                 try:
                     code = feedback.main(
                         ["add", "--db", url, "--label", str(label), "--session", session]
                         + [str(p) for p in paths]
                     )
                 finally:
-                    sys.stdout = stdout
-            if code != 0:
+                    sys.stdout, sys.stderr = stdout, stderr
+            # 1: some pictures were not stored (a number read with another count of digits)
+            if code not in (0, 1):
                 raise SystemExit(f"feedback add failed for {session}")
-        stored = sum(len(p) for p in corrections.values())
+        store = feedback.Store(url, per_minute=None)
+        stored = store.count()
+        store.close()
 
         out = folder / "model"
         command = [sys.executable, "train_model.py", "--fine-tune", "--feedback", url]
@@ -133,7 +167,7 @@ def main() -> int:
     print("Simulated users: UNIPEN writers split in two halves by writer")
     print(f"machine: {describe()}")
     print(
-        f"corrections: {stored} drawings by {len({s for s, _ in corrections})} writers "
+        f"corrections: {stored} digits by {len({s for s, _ in corrections})} writers "
         f"({record['corrections']} learnt from, {record['held_out_corrections']} of "
         f"{record['held_out_sessions']} sessions held out for the gate)"
     )

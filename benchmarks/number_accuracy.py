@@ -45,12 +45,13 @@ HEIGHT, WIDTH = 280, 840  # the app's canvas
 BRUSH_RANGE = (10, 22)
 
 
-def numbers(n: int, seed: int):
-    """(labels, rgba, half) for n numbers of 1-6 digits, each by one writer (of that
-    `writer_half`)."""
+def numbers(n: int, seed: int, half: int | None = None):
+    """(labels, rgba, writer) for n numbers of 1-6 digits, each by one writer (of `half`
+    of the writers, `writer_half`, or any); `writer` is (source, writer)."""
     by_writer = defaultdict(list)
     for digit in load_pen_digits(PEN_DIGITS):
-        by_writer[(digit.source, digit.writer)].append(digit)
+        if half is None or writer_half(digit.source, digit.writer) == half:
+            by_writer[(digit.source, digit.writer)].append(digit)
     writers = sorted(w for w, ds in by_writer.items() if len(ds) >= 6)
     for index in range(n):
         rng = np.random.default_rng([seed, index])
@@ -62,7 +63,7 @@ def numbers(n: int, seed: int):
         brush = int(rng.integers(BRUSH_RANGE[0], BRUSH_RANGE[1] + 1))
         style = STYLES[index % len(STYLES)]
         rgba = render(strokes, brush, style, HEIGHT, WIDTH)
-        yield "".join(str(d.label) for d in chosen), rgba, writer_half(*writer)
+        yield "".join(str(d.label) for d in chosen), rgba, writer
 
 
 def naive_number(path: Path, classifier: Classifier) -> str:
@@ -106,8 +107,8 @@ def main() -> int:
         folder = args.save or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         written, paths, halves = [], [], []
-        for index, (label, rgba, half) in enumerate(numbers(args.n, args.seed)):
-            halves.append(half)
+        for index, (label, rgba, writer) in enumerate(numbers(args.n, args.seed)):
+            halves.append(writer_half(*writer))
             path = folder / f"{index:05d}_{label}.png"
             path.write_bytes(encode_png(rgba))
             written.append(label)

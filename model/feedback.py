@@ -460,14 +460,26 @@ def iter_export(rows: list[Feedback], folder: Path) -> Iterator[Path]:
 # --- Command line --------------------------------------------------------------------------
 def _add(args) -> int:
     from model.classifier import Classifier, ModelError, model_path
+    from model.count import load_counter
     from model.imageio import ImageReadError, read_image
-    from model.recognize import recognize
+    from model.recognize import Reading, read, recognize
     from model.reject import load_rejecter
 
+    number = str(args.label).strip()
     try:
-        label = check_label(args.label)
+        # A label of several digits is a number: each of its digits is stored on its own,
+        # as the app stores a correction of one digit of a number.
+        labels = (
+            list(number)
+            if len(number) > 1 and number.isdigit() and number.isascii()
+            else [check_label(number)]
+        )
         classifier = Classifier(model_path(args.model, args.model_dir))
         rejecter = load_rejecter(args.model_dir)
+        several = len(labels) > 1
+        counter = load_counter(args.model_dir) if several else None
+        if several and counter is None:
+            raise ValueError(f"{args.model_dir} has no digit-count model to read numbers with")
         store = Store(args.db, per_minute=None)
     except (ValueError, ModelError, StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -481,28 +493,47 @@ def _add(args) -> int:
             print(f"{path}: error: {error}", file=sys.stderr)
             failed = True
             continue
-        recognition = recognize(picture, classifier, rejecter)
-        if recognition.blank:
+        if not several:  # the whole picture is one digit, or not a digit
+            whole = recognize(picture, classifier, rejecter)
+            reading = Reading() if whole.blank else Reading((whole,), (None,))
+        else:
+            reading = read(picture, classifier, rejecter, counter)
+        if reading.blank:
             print(f"{path}: error: blank picture, nothing stored", file=sys.stderr)
             failed = True
             continue
-        click = Click(
-            drawing_png=file_png(path, picture),
-            digit_28x28=recognition.steps.digit_uint8,
-            label=label,
-            answer=NOT_DIGIT if recognition.not_digit else recognition.digit,
-            probabilities=recognition.probabilities,
-            model_version=classifier.version,
-            session_id=session_id,
-            source="cli",
-        )
+        if len(reading.digits) != len(labels):
+            print(
+                f"{path}: error: {len(reading.digits)} digit(s) found, the label has "
+                f"{len(labels)}: nothing stored",
+                file=sys.stderr,
+            )
+            failed = True
+            continue
+        drawing_png = file_png(path, picture)
+        clicks = [
+            Click(
+                drawing_png=drawing_png,
+                digit_28x28=digit.steps.digit_uint8,
+                label=label,
+                answer=NOT_DIGIT if digit.not_digit else digit.digit,
+                probabilities=digit.probabilities,
+                model_version=classifier.version,
+                session_id=session_id,
+                box=box,
+                source="cli",
+            )
+            for digit, box, label in zip(reading.digits, reading.boxes, labels)
+        ]
         try:
-            row_id = store.add(click)
+            row_ids = [store.add(click) for click in clicks]
         except StoreError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-        said = NOT_DIGIT if recognition.not_digit else recognition.digit
-        print(f"{path}: stored as {label!r} (row {row_id}; the model said {said})")
+        first = reading.digits[0]
+        said = reading.marked() if several else NOT_DIGIT if first.not_digit else first.digit
+        rows = ", ".join(map(str, row_ids))
+        print(f"{path}: stored as {''.join(labels)!r} (row {rows}; the model said {said})")
     store.close()
     return 1 if failed else 0
 
@@ -556,8 +587,14 @@ def main(argv: list[str] | None = None) -> int:
         help="store labelled images as the app's buttons do",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    add.add_argument("images", nargs="+", metavar="IMAGE", help="image files, one digit each")
-    add.add_argument("--label", required=True, help=f"0-9 or {NOT_DIGIT!r} (or not-a-digit)")
+    add.add_argument(
+        "images", nargs="+", metavar="IMAGE", help="image files, one digit or number each"
+    )
+    add.add_argument(
+        "--label",
+        required=True,
+        help=f"0-9, a number (its digits stored one by one), or {NOT_DIGIT!r} (or not-a-digit)",
+    )
     add.add_argument("--session", default=None, help="session id (default: a new one per run)")
     add.add_argument("--model", choices=MODEL_NAMES, default="cnn", help="network that answers")
     add.add_argument("--model-dir", type=Path, default=model_dir(), help="model folder")

@@ -24,6 +24,9 @@ CANVAS_SIZE = 280
 BRUSH_RANGE = (12, 26)  # px, round brush
 HEIGHT_RANGE = (0.45, 0.85)  # digit height as a share of the canvas
 STYLES = ("white_on_black", "black_on_white", "black_on_transparent")
+# Written small, as on a phone: the pen's path 12-20% of the canvas high (34-56 px), brush
+# 12-18 px (pass as `pen_for(..., **SMALL)`).
+SMALL = {"heights": (0.12, 0.20), "brushes": (12, 18), "path_height": True}
 
 
 @dataclass(frozen=True)

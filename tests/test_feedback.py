@@ -13,7 +13,7 @@ import pytest
 from conftest import require, run_module
 from sqlalchemy import create_engine, text
 
-from harness.digit_paths import draw_digit
+from harness.digit_paths import draw_digit, draw_number
 from harness.postgres import PostgresUnavailable, postgres_server, server_bin
 from model.feedback import (
     NOT_DIGIT,
@@ -254,7 +254,7 @@ def test_the_command_line_refuses_bad_labels_and_reports_bad_files(tmp_path):
     url = f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
     good = tmp_path / "good.png"
     good.write_bytes(encode_png(draw_digit(4, "black_on_white")))
-    done = feedback("add", "--db", url, "--label", "12", good)
+    done = feedback("add", "--db", url, "--label", "1a", good)
     assert done.returncode == 2 and "0-9" in done.stderr
     blank = tmp_path / "blank.png"
     blank.write_bytes(encode_png(np.full((100, 100, 4), 255, np.uint8)))
@@ -264,6 +264,34 @@ def test_the_command_line_refuses_bad_labels_and_reports_bad_files(tmp_path):
     assert done.returncode == 1
     assert "blank" in done.stderr and "broken.png: error" in done.stderr
     assert Store(url).count() == 1  # the good one is stored
+
+
+def test_the_command_line_stores_a_numbers_digits_one_by_one(tmp_path):
+    """A number's label is stored digit by digit, each with its box, as the app stores a
+    correction of one digit of a number; a picture with another count of digits stores
+    nothing."""
+    url = f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
+    number = tmp_path / "number.png"
+    number.write_bytes(encode_png(draw_number("407")))
+    done = feedback("add", "--db", url, "--label", "407", "--session", "s", number)
+    assert done.returncode == 0, done.stderr
+    assert "stored as '407'" in done.stdout
+
+    rows = Store(url).rows()
+    assert [r.label for r in rows] == ["4", "0", "7"]
+    assert {r.drawing_png for r in rows} == {number.read_bytes()}
+    boxes = [json.loads(r.box) for r in rows]
+    lefts = [x for x, _, _, _ in boxes]
+    assert lefts == sorted(lefts)  # left to right
+    for x, y, w, h in boxes:
+        assert 0 <= x < x + w <= 780 and 0 <= y < y + h <= 280
+    assert all(r.digit_image().shape == (28, 28) for r in rows)
+
+    one = tmp_path / "one.png"
+    one.write_bytes(encode_png(draw_digit(4, "black_on_white")))
+    done = feedback("add", "--db", url, "--label", "44", one)
+    assert done.returncode == 1 and "the label has 2: nothing stored" in done.stderr
+    assert Store(url).count() == 3
 
 
 def test_a_locked_sqlite_database_is_tried_again():
