@@ -39,6 +39,7 @@ from model.preprocessing import find_ink, scale_pixels
 from model.recognize import group_steps
 from model.segment import group_pieces
 from model.strokes import (
+    SMALL,
     STYLES,
     PenDigit,
     compose_number,
@@ -52,7 +53,6 @@ MODEL_DIR = Path(__file__).resolve().parent / "model"
 SHARED = Path(__file__).resolve().parent.parent / "shared" / "data"
 HEIGHT, WIDTH = 280, 840  # the app's canvas
 TOUCHING = 0.5  # share of gaps closed up in training numbers (the benchmark: 1 in 8)
-SMALL = {"heights": (0.12, 0.20), "brushes": (12, 18), "path_height": True}  # as on a phone
 
 
 def number_groups(digits: list[PenDigit], count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
