@@ -39,6 +39,7 @@ from model.preprocessing import find_ink, scale_pixels
 from model.recognize import group_steps
 from model.segment import group_pieces
 from model.strokes import (
+    NUMBER_CANVAS,
     SMALL,
     STYLES,
     PenDigit,
@@ -51,7 +52,7 @@ from model.strokes import (
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 SHARED = Path(__file__).resolve().parent.parent / "shared" / "data"
-HEIGHT, WIDTH = 280, 840  # the app's canvas
+HEIGHT, WIDTH = NUMBER_CANVAS
 TOUCHING = 0.5  # share of gaps closed up in training numbers (the benchmark: 1 in 8)
 
 

@@ -13,9 +13,14 @@ Digits and non-digits must look alike apart from what they are, or the model lea
   (../shared/data/unipen_dev.jsonl.gz) drawn as canvas images;
 - not digits: real pen-stroke letters that look like no digit (letters_dev.jsonl.gz) drawn
   the same way, OpenCV's stroke fonts (letters and symbols), random scribbles and shapes.
+The digits of a number are read the same way, each cut from its neighbours and drawn with
+the number's pen (model/recognize.py: read): so the digits of numbers, as the served digit
+reader and digit-count model (--readers) cut them, are digits too, and letters written
+inside numbers are not.
 Pen strokes come only from the writers of half 0 (model/strokes.py: writer_half); a fifth of
 them (by writer) is kept out to choose the threshold: the score above which a drawing is
-declined, set so that REJECT_RATE of those writers' real digits are declined. Half 1's
+declined, set so that REJECT_RATE of those writers' real digits are declined, drawn alone
+and cut from their numbers together. Half 1's
 writers are never seen: benchmarks/reject_accuracy.py measures on them.
 
 Writes model/reject.tflite (served with LiteRT) and model/reject.json (threshold, the rate it
@@ -35,9 +40,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from model.classifier import Classifier
+from model.classifier import Classifier, ModelError
+from model.count import Counter, load_counter
 from model.data import MnistUnavailableError, load_mnist
 from model.preprocessing import preprocess_steps, scale_pixels
+from model.recognize import read
+from model.reject import Rejecter
 from model.strokes import (
     SMALL,
     PenDigit,
@@ -45,6 +53,7 @@ from model.strokes import (
     pen_for,
     place_strokes,
     render,
+    write_numbers,
     writer_half,
 )
 
@@ -55,7 +64,7 @@ SHARED = Path(__file__).resolve().parent.parent / "shared" / "data"
 NOT_DIGIT_LETTERS = set("AEFHKMNPRWXfhkmnrwx")
 # Symbols written like a digit (! ] } like a 1, ? like a 2, $ like a 5) are left out too.
 FONT_CHARACTERS = "AEFHKMNPRWXfhkmnrwx+=#*@&%~^"
-REJECT_RATE = 0.01  # of real drawn digits declined, on the threshold writers
+REJECT_RATE = 0.01  # of real digits declined (alone or cut from numbers), on the threshold writers
 THRESHOLD_SHARE = 0.2  # of half 0's writers, kept to choose the threshold
 
 
@@ -85,6 +94,29 @@ def drawn(items: list[PenDigit], copies: int, seed: int, **ranges) -> np.ndarray
             if image is not None:
                 images.append(image)
     return np.array(images, np.uint8).reshape(-1, 28, 28)
+
+
+def number_parts(
+    digits: list[PenDigit],
+    count: int,
+    seed: int,
+    readers: tuple[Classifier, Counter],
+    letters: list[PenDigit] | None = None,
+) -> np.ndarray:
+    """The characters of `count` numbers of 2-6 characters (`write_numbers`; with `letters`,
+    only the letter inside each), as the digit reader and digit-count model `readers` cut
+    them, from the numbers cut into as many parts as were written: (N, 28, 28) uint8."""
+    classifier, counter = readers
+    parts = []
+    for chosen, rgba, _ in write_numbers(digits, count, seed, (2, 3, 4, 5, 6), letters):
+        reading = read(rgba, classifier, None, counter)
+        if len(reading.digits) == len(chosen):
+            parts += [
+                d.steps.digit_uint8
+                for d, written in zip(reading.digits, chosen)
+                if letters is None or isinstance(written.label, str)
+            ]
+    return np.array(parts, np.uint8).reshape(-1, 28, 28)
 
 
 def font_glyphs(count: int, rng: np.random.Generator) -> np.ndarray:
@@ -170,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default=None, help="MNIST .npz (default: $MNIST_NPZ)")
     parser.add_argument("--pen-data", type=Path, default=SHARED, help="folder of the UNIPEN files")
     parser.add_argument("--out", type=Path, default=None, help="default: model/ (runs/ dry run)")
+    parser.add_argument(
+        "--readers", type=Path, default=MODEL_DIR, help="the digit reader and digit-count model"
+    )
     parser.add_argument("--epochs", type=int, default=15, help="epochs")
     parser.add_argument("--seed", type=int, default=1, help="random seed")
     parser.add_argument("--dry-run", action="store_true", help="a few hundred images, 1 epoch")
@@ -190,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
             for item in load_pen_digits(args.pen_data / "letters_dev.jsonl.gz")
             if item.label in NOT_DIGIT_LETTERS
         ]
-    except (MnistUnavailableError, OSError, ValueError) as error:
+        readers = (Classifier(args.readers / "cnn.tflite"), load_counter(args.readers))
+    except (MnistUnavailableError, ModelError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     rng = np.random.default_rng(args.seed)
@@ -208,10 +244,18 @@ def main(argv: list[str] | None = None) -> int:
         drawn(role(digits, "train"), copies=1 if small else 4, seed=args.seed),
         # Written small, as on a phone, a heavy pen fills loops: such digits are digits too.
         drawn(role(digits, "train"), copies=1, seed=args.seed + 4, **SMALL),
+        number_parts(role(digits, "train"), 30 if small else 2_500, args.seed + 7, readers),
     ]
     negatives = [
         drawn(role(letters, "train"), copies=1 if small else 3, seed=args.seed + 1),
         drawn(role(letters, "train"), copies=1, seed=args.seed + 5, **SMALL),
+        number_parts(
+            role(digits, "train"),
+            30 if small else 3_000,
+            args.seed + 8,
+            readers,
+            role(letters, "train"),
+        ),  # fmt: skip
         font_glyphs(100 if small else 6_000, rng),
         scribbles(100 if small else 6_000, rng),
     ]
@@ -221,10 +265,12 @@ def main(argv: list[str] | None = None) -> int:
         "mnist_digits": len(positives[0]),
         "drawn_digits": len(positives[1]),
         "drawn_digits_small": len(positives[2]),
+        "digits_cut_from_numbers": len(positives[3]),
         "drawn_letters": len(negatives[0]),
         "drawn_letters_small": len(negatives[1]),
-        "font_glyphs": len(negatives[2]),
-        "scribbles_and_shapes": len(negatives[3]),
+        "letters_cut_from_numbers": len(negatives[2]),
+        "font_glyphs": len(negatives[3]),
+        "scribbles_and_shapes": len(negatives[4]),
     }
     print(f"training images: {counts}, prepared in {time.perf_counter() - started:.0f} s")
 
@@ -254,21 +300,26 @@ def main(argv: list[str] | None = None) -> int:
     def scores(images: np.ndarray) -> np.ndarray:
         return served_model.predict(scale_pixels(images))[:, 1] if len(images) else np.zeros(0)
 
-    # The threshold: REJECT_RATE of the threshold writers' real digits score above it.
+    # The threshold: REJECT_RATE of the threshold writers' real digits score above it, drawn
+    # alone or cut from their numbers (the app reads both).
     held = role(digits, "threshold")
     held_digits = scores(drawn(held, copies=1, seed=args.seed + 2))
-    threshold = float(np.quantile(held_digits, 1 - REJECT_RATE))
+    held_parts = scores(number_parts(held, 30 if small else 600, args.seed + 9, readers))
+    threshold = float(np.quantile(np.concatenate([held_digits, held_parts]), 1 - REJECT_RATE))
     held_small = scores(drawn(held, copies=1, seed=args.seed + 6, **SMALL))
     held_letters = scores(drawn(role(letters, "threshold"), copies=1, seed=args.seed + 3))
     mnist_test = scores(served_versions(mnist.x_test[: 500 if small else None]))
     record = {
         "threshold": round(threshold, 6),
-        "chosen_for": f"{REJECT_RATE:.0%} of real drawn digits declined, on the threshold "
-        f"writers ({THRESHOLD_SHARE:.0%} of half 0, never trained on)",
+        "chosen_for": f"{REJECT_RATE:.0%} of real digits declined, drawn alone and cut from "
+        f"numbers together, on the threshold writers ({THRESHOLD_SHARE:.0%} of half 0, never "
+        "trained on)",
         "threshold_writers": {
             "digits": int(len(held_digits)),
             "digits_declined": float((held_digits > threshold).mean()),
             "small_digits_declined": float((held_small > threshold).mean()),
+            "number_digits": int(len(held_parts)),
+            "number_digits_declined": float((held_parts > threshold).mean()),
             "letters": int(len(held_letters)),
             "letters_declined": float((held_letters > threshold).mean()),
         },
@@ -279,11 +330,23 @@ def main(argv: list[str] | None = None) -> int:
         "training_seconds": round(seconds, 1),
         "data": "MNIST training digits (served versions); UNIPEN digits and letters of the "
         "writers of half 0 (model/strokes.py: writer_half), drawn as canvas images at a "
-        "normal size and small; "
+        "normal size and small, and written as numbers cut by the digit reader and "
+        "digit-count model; "
         "OpenCV stroke fonts; random scribbles and shapes",
         "bytes": path.stat().st_size,
         "command": command,
     }
+    (out / "reject.json").write_text(json.dumps(record, indent=1) + "\n")
+    # Numbers with a letter inside, read whole: declined is right.
+    classifier, counter = readers
+    rejecter = Rejecter(out)
+    with_letter = write_numbers(
+        held, 20 if small else 400, args.seed + 10, (2, 3, 4, 5), role(letters, "threshold")
+    )
+    declined = [
+        read(rgba, classifier, rejecter, counter).number is None for _, rgba, _ in with_letter
+    ]
+    record["threshold_writers"]["numbers_with_a_letter_declined"] = float(np.mean(declined))
     (out / "reject.json").write_text(json.dumps(record, indent=1) + "\n")
     print(json.dumps({k: v for k, v in record.items() if k != "command"}, indent=1))
     return 0

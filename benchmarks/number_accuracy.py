@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from collections import defaultdict
 from pathlib import Path
 
 import cv2
@@ -31,38 +30,20 @@ from harness import PEN_DIGITS
 from model.classifier import Classifier, model_path
 from model.imageio import read_image
 from model.preprocessing import digit_steps, find_ink
-from model.strokes import (
-    STYLES,
-    compose_number,
-    encode_png,
-    load_pen_digits,
-    render,
-    writer_half,
-)
+from model.strokes import encode_png, load_pen_digits, write_numbers, writer_half
 
 REPO = Path(__file__).resolve().parents[1]
-HEIGHT, WIDTH = 280, 840  # the app's canvas
-BRUSH_RANGE = (10, 22)
 
 
 def numbers(n: int, seed: int, half: int | None = None):
     """(labels, rgba, writer) for n numbers of 1-6 digits, each by one writer (of `half`
     of the writers, `writer_half`, or any); `writer` is (source, writer)."""
-    by_writer = defaultdict(list)
-    for digit in load_pen_digits(PEN_DIGITS):
-        if half is None or writer_half(digit.source, digit.writer) == half:
-            by_writer[(digit.source, digit.writer)].append(digit)
-    writers = sorted(w for w, ds in by_writer.items() if len(ds) >= 6)
-    for index in range(n):
-        rng = np.random.default_rng([seed, index])
-        writer = writers[rng.integers(len(writers))]
-        own = by_writer[writer]
-        length = 1 + index % 6
-        chosen = [own[i] for i in rng.choice(len(own), length, replace=False)]
-        strokes = compose_number(chosen, rng, HEIGHT, WIDTH)
-        brush = int(rng.integers(BRUSH_RANGE[0], BRUSH_RANGE[1] + 1))
-        style = STYLES[index % len(STYLES)]
-        rgba = render(strokes, brush, style, HEIGHT, WIDTH)
+    digits = [
+        d
+        for d in load_pen_digits(PEN_DIGITS)
+        if half is None or writer_half(d.source, d.writer) == half
+    ]
+    for chosen, rgba, writer in write_numbers(digits, n, seed):
         yield "".join(str(d.label) for d in chosen), rgba, writer
 
 

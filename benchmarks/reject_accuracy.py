@@ -8,8 +8,10 @@ The letters of ../shared/data/letters_dev.jsonl.gz by the writers of half 1
 PNGs the way benchmarks/canvas_accuracy.py draws digits, and read by `python -m
 model.predict --json`. Reported: the share declined ("not_digit": true) of the letters that
 look like no digit (A E F H K M N P R W X f h k m n r w x), per letter; and, for the record,
-how the letters that many people write like digits (O l S Z ...) are answered. Real digits
-declined: `python -m benchmarks.canvas_accuracy`.
+how the letters that many people write like digits (O l S Z ...) are answered. Also: numbers
+of 2-5 characters by the same writers with one of those letters inside (model/strokes.py:
+write_numbers), which must be declined whole ("number": null). Real digits declined:
+`python -m benchmarks.canvas_accuracy`; numbers: `python -m benchmarks.number_accuracy`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numpy as np
 from benchmarks.machine import describe
 from benchmarks.predict import predict_json
 from harness import PEN_DIGITS
-from model.strokes import drawings, encode_png, load_pen_digits, writer_half
+from model.strokes import drawings, encode_png, load_pen_digits, write_numbers, writer_half
 
 REPO = Path(__file__).resolve().parents[1]
 LETTERS = PEN_DIGITS.parent / "letters_dev.jsonl.gz"
@@ -37,18 +39,28 @@ def main() -> int:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
     parser.add_argument("--limit", type=int, default=None, help="at most this many letters")
+    parser.add_argument("--numbers", type=int, default=600, help="numbers with a letter inside")
     args = parser.parse_args()
 
     letters = [
         item for item in load_pen_digits(LETTERS) if writer_half(item.source, item.writer) == 1
     ][: args.limit]
+    digits = [d for d in load_pen_digits(PEN_DIGITS) if writer_half(d.source, d.writer) == 1]
+    clear_letters = [item for item in letters if item.label in NO_DIGIT_LOOK]
     with tempfile.TemporaryDirectory(prefix="letters-") as folder:
         paths = []
         for index, (_, _, rgba) in enumerate(drawings(letters, seed=7)):
             path = Path(folder) / f"{index:05d}.png"
             path.write_bytes(encode_png(rgba))
             paths.append(path)
-        results = predict_json(paths)
+        number_paths = []
+        written = write_numbers(digits, args.numbers, 7, (2, 3, 4, 5), clear_letters)
+        for index, (_, rgba, _) in enumerate(written):
+            path = Path(folder) / f"number_{index:05d}.png"
+            path.write_bytes(encode_png(rgba))
+            number_paths.append(path)
+        results = predict_json(paths + number_paths)
+    results, number_results = results[: len(paths)], results[len(paths) :]
 
     declined = defaultdict(list)
     for item, result in zip(letters, results):
@@ -71,6 +83,11 @@ def main() -> int:
         + "  ".join(
             f"{k} {np.mean(v):.0%}" for k, v in sorted(declined.items()) if k not in NO_DIGIT_LOOK
         )
+    )
+    whole = [r.get("number") is None for r in number_results]
+    print(
+        f"numbers of 2-5 with one such letter inside, declined: {np.mean(whole):.2%} "
+        f"({sum(whole)}/{len(whole)})"
     )
     return 0
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,10 @@ STYLES = ("white_on_black", "black_on_white", "black_on_transparent")
 # Written small, as on a phone: the pen's path 12-20% of the canvas high (34-56 px), brush
 # 12-18 px (pass as `pen_for(..., **SMALL)`).
 SMALL = {"heights": (0.12, 0.20), "brushes": (12, 18), "path_height": True}
+# Numbers are written on a canvas this size (height, width; the app's wide one is 780 px
+# wide), brush 10-22 px.
+NUMBER_CANVAS = (280, 840)
+NUMBER_BRUSHES = (10, 22)
 
 
 @dataclass(frozen=True)
@@ -216,3 +221,44 @@ def compose_number(
     free = np.array([width, height]) - (high - low) * fit
     origin = free * rng.uniform(0.2, 0.8, 2)
     return [(stroke - low) * fit + origin for strokes in placed for stroke in strokes]
+
+
+def write_numbers(
+    digits: list[PenDigit],
+    n: int,
+    seed: int,
+    lengths: tuple[int, ...] = (1, 2, 3, 4, 5, 6),
+    letters: list[PenDigit] | None = None,
+) -> Iterator[tuple[list[PenDigit], np.ndarray, tuple[str, str]]]:
+    """`n` numbers, each written by one writer of `digits` (`compose_number`) on the number
+    canvas, its length cycling through `lengths`, in the three styles in turn, seeded by
+    its index. With `letters`, one character of each number is one of the writer's letters
+    instead (a number with a letter inside, which must be declined).
+
+    Yields:
+        (the characters written, left to right; rgba (280, 840, 4) uint8; (source, writer)).
+    """
+    by_writer, letters_by_writer = defaultdict(list), defaultdict(list)
+    for digit in digits:
+        by_writer[(digit.source, digit.writer)].append(digit)
+    for letter in letters or []:
+        letters_by_writer[(letter.source, letter.writer)].append(letter)
+    writers = sorted(
+        w
+        for w, own in by_writer.items()
+        if len(own) >= max(lengths) and (letters is None or w in letters_by_writer)
+    )
+    height, width = NUMBER_CANVAS
+    for index in range(n):
+        rng = np.random.default_rng([seed, index])
+        writer = writers[rng.integers(len(writers))]
+        own = by_writer[writer]
+        length = lengths[index % len(lengths)]
+        chosen = [own[i] for i in rng.choice(len(own), length, replace=False)]
+        if letters is not None:
+            theirs = letters_by_writer[writer]
+            chosen[rng.integers(length)] = theirs[rng.integers(len(theirs))]
+        strokes = compose_number(chosen, rng, height, width)
+        brush = int(rng.integers(NUMBER_BRUSHES[0], NUMBER_BRUSHES[1] + 1))
+        rgba = render(strokes, brush, STYLES[index % len(STYLES)], height, width)
+        yield chosen, rgba, writer
