@@ -20,8 +20,8 @@ inside numbers are not.
 Pen strokes come only from the writers of half 0 (model/strokes.py: writer_half); a fifth of
 them (by writer) is kept out to choose the threshold: the score above which a drawing is
 declined, set so that REJECT_RATE of those writers' real digits are declined, drawn alone
-and cut from their numbers together. Half 1's
-writers are never seen: benchmarks/reject_accuracy.py measures on them.
+and cut from their numbers together. Half 1's writers are never seen:
+benchmarks/reject_accuracy.py measures on them.
 
 Writes model/reject.tflite (served with LiteRT) and model/reject.json (threshold, the rate it
 was chosen for, figures on the held-out writers, data, command).
@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             args.seed + 8,
             readers,
             role(letters, "train"),
-        ),  # fmt: skip
+        ),
         font_glyphs(100 if small else 6_000, rng),
         scribbles(100 if small else 6_000, rng),
     ]

@@ -236,7 +236,8 @@ def write_numbers(
     instead (a number with a letter inside, which must be declined).
 
     Yields:
-        (the characters written, left to right; rgba (280, 840, 4) uint8; (source, writer)).
+        (the characters written, left to right; rgba (*NUMBER_CANVAS, 4) uint8; (source,
+        writer)).
     """
     by_writer, letters_by_writer = defaultdict(list), defaultdict(list)
     for digit in digits:
