@@ -7,10 +7,11 @@
 
 Each digit is drawn on a 280x280 canvas with a round brush 12-26 px wide, 45-85% of the
 canvas high at a random place, styles cycling through white on black, black on white and
-black on transparent (benchmarks/drawings.py; seeded, so every run draws the same images).
+black on transparent (model/strokes.py; seeded, so every run draws the same images).
 Prints the accuracy overall, per half of the writers (the served CNN was fine-tuned on one
 half's digits: the other half's figure is the one on new writers), per style, per UNIPEN
-source and per digit. --naive adds, for
+source and per digit. With --small, also apart for the digits the reader names right at the
+normal size (`benchmarks/predict.py: read_alone`): what the small size costs. --naive adds, for
 comparison, the same model on the whole canvas resized to 28x28 (what most demos do).
 """
 
@@ -27,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.predict import predict_json
+from benchmarks.predict import predict_json, read_alone, split_by_alone
 from harness import PEN_DIGITS
 from model.strokes import SMALL, STYLES, drawings, encode_png, load_pen_digits, writer_half
 
@@ -88,6 +89,7 @@ def main() -> int:
         drawn = time.perf_counter()
         results = predict_json(paths, "--model", args.model)
     classified = time.perf_counter()
+    alone = read_alone(digits, "--model", args.model, seed=args.seed) if args.small else None
 
     labels = np.array([d.label for d in digits])
     predicted = np.array([-1 if r.get("digit") is None else r["digit"] for r in results])
@@ -126,6 +128,8 @@ def main() -> int:
         f"{hits[~unsure].mean():.2%}, of the unsure ones "
         f"{hits[unsure].mean() if unsure.any() else float('nan'):.2%}"
     )
+    if alone is not None:
+        print(f"right and sure, digits {split_by_alone(right_and_sure, alone, 'at normal size')}")
     report("per writer half (model/strokes.py: writer_half)", by_half)
     report("per style", by_style)
     report("per source", by_source)

@@ -9,7 +9,9 @@ baseline, gaps around 0.3 digit heights that vary and sometimes close up so that
 touch, on an 840x280 canvas, in the three paper/ink styles, brush 10-22 px. Every number is
 seeded by its index. The PNGs go through `python -m model.predict --json`; its "number" is
 compared with the digits written. Reported: numbers read exactly, by length; digits read
-right (where the count is right); segmentation errors (a wrong count of digits). The naive
+right (where the count is right); segmentation errors (a wrong count of digits); and the
+numbers read exactly apart for those whose digits the reader each names right drawn alone on
+the canvas (`benchmarks/predict.py: read_alone`), which measures segmentation. The naive
 method, for comparison, on the same pictures: every connected piece of ink sorted left to
 right and classified as a digit of its own.
 """
@@ -25,7 +27,7 @@ import cv2
 import numpy as np
 
 from benchmarks.machine import describe
-from benchmarks.predict import predict_json
+from benchmarks.predict import predict_json, read_alone, split_by_alone
 from harness import PEN_DIGITS
 from model.classifier import Classifier, model_path
 from model.imageio import read_image
@@ -36,15 +38,16 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def numbers(n: int, seed: int, half: int | None = None):
-    """(labels, rgba, writer) for n numbers of 1-6 digits, each by one writer (of `half`
-    of the writers, `writer_half`, or any); `writer` is (source, writer)."""
+    """(label, rgba, writer, digits) for n numbers of 1-6 digits, each by one writer (of
+    `half` of the writers, `writer_half`, or any); `label` is the number written ("2025"),
+    `writer` is (source, writer), `digits` the PenDigits written, left to right."""
     digits = [
         d
         for d in load_pen_digits(PEN_DIGITS)
         if half is None or writer_half(d.source, d.writer) == half
     ]
     for chosen, rgba, writer in write_numbers(digits, n, seed):
-        yield "".join(str(d.label) for d in chosen), rgba, writer
+        yield "".join(str(d.label) for d in chosen), rgba, writer, chosen
 
 
 def naive_number(path: Path, classifier: Classifier) -> str:
@@ -87,9 +90,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="numbers-") as scratch:
         folder = args.save or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
-        written, paths, halves = [], [], []
-        for index, (label, rgba, writer) in enumerate(numbers(args.n, args.seed)):
+        written, paths, halves, each_digit = [], [], [], []
+        for index, (label, rgba, writer, chosen) in enumerate(numbers(args.n, args.seed)):
             halves.append(writer_half(*writer))
+            each_digit.append(chosen)
             path = folder / f"{index:05d}_{label}.png"
             path.write_bytes(encode_png(rgba))
             written.append(label)
@@ -97,6 +101,11 @@ def main() -> int:
         results = predict_json(paths, "--model", args.model)
         classifier = Classifier(model_path(args.model))
         naive = [naive_number(path, classifier) for path in paths]
+    # Every digit written, also drawn alone: the numbers whose digits the reader all names
+    # right alone measure what segmentation (and the cut-outs) cost.
+    flat = [digit for chosen in each_digit for digit in chosen]
+    named = iter(read_alone(flat, "--model", args.model))
+    alone = np.array([all([next(named) for _ in chosen]) for chosen in each_digit])
 
     print(f"Numbers: {args.n} numbers of 1-6 UNIPEN digits (seed {args.seed}), model {args.model}")
     print(f"machine: {describe()}")
@@ -105,6 +114,8 @@ def main() -> int:
         written,
         [r.get("number") for r in results],
     )
+    exact = np.array([r.get("number") == w for r, w in zip(results, written)])
+    print(f"  numbers whose digits are all {split_by_alone(exact, alone, 'drawn alone')}")
     unseen = [i for i, half in enumerate(halves) if half == 1]
     report(
         "the same, numbers by writers never trained on (model/strokes.py: writer_half)",

@@ -11,7 +11,9 @@ ballpoint, a thick marker, or soft blurred edges), a tilt (rotation up to 8 degr
 little perspective), sensor noise, a little blur, and JPEG at quality 60-90. Conditions
 cycle, so each is met equally often; every choice is seeded by the photo's index. The JPEGs
 go through `python -m model.predict --json`; right = the digit named right, not declined.
-Reported overall and per condition.
+Reported overall and per condition, and apart for the digits the reader names right drawn
+alone on the canvas (`benchmarks/predict.py: read_alone`): what the photo costs, apart from
+the digits it misses anyway.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.machine import describe
-from benchmarks.predict import predict_json
+from benchmarks.predict import predict_json, read_alone, split_by_alone
 from harness import PEN_DIGITS
 from harness.photos import conditions_for, photograph
 from model.strokes import load_pen_digits, writer_half
@@ -58,6 +60,7 @@ def main() -> int:
             paths.append(path)
             conditions.append(condition)
         results = predict_json(paths)
+    alone = read_alone(chosen)
 
     hits = np.array([r.get("digit") == d.label for r, d in zip(results, chosen)])
     declined = np.array([bool(r.get("not_digit")) for r in results])
@@ -66,6 +69,8 @@ def main() -> int:
     print(
         f"\nOVERALL  {hits.mean():.2%}  ({hits.sum()}/{len(hits)}); declined {declined.mean():.2%}"
     )
+    print(f"the same digits drawn on the canvas: {alone.mean():.2%} named right")
+    print(f"photos of digits {split_by_alone(hits, alone, 'on the canvas')}")
     for kind in ("light", "paper", "pen"):
         groups = defaultdict(list)
         for hit, condition in zip(hits, conditions):
