@@ -103,9 +103,9 @@ def main() -> int:
         naive = [naive_number(path, classifier) for path in paths]
     # Every digit written, also drawn alone: the numbers whose digits the reader all names
     # right alone measure what segmentation (and the cut-outs) cost.
-    flat = [digit for chosen in each_digit for digit in chosen]
-    named = iter(read_alone(flat, "--model", args.model))
-    alone = np.array([all([next(named) for _ in chosen]) for chosen in each_digit])
+    named = read_alone([d for chosen in each_digit for d in chosen], "--model", args.model)
+    ends = np.cumsum([len(chosen) for chosen in each_digit])[:-1]
+    alone = np.array([part.all() for part in np.split(named, ends)])
 
     print(f"Numbers: {args.n} numbers of 1-6 UNIPEN digits (seed {args.seed}), model {args.model}")
     print(f"machine: {describe()}")
