@@ -25,13 +25,16 @@ from model.preprocessing import (
 from model.reject import Rejecter
 from model.segment import (
     HANG_SHORT,
+    SHARED,
     TALL_PIECE,
     Group,
     between,
     cut,
     cut_candidates,
+    cut_columns,
     group_pieces,
     line_height,
+    pair_cuts,
     partitions,
     seams,
 )
@@ -52,17 +55,16 @@ MAX_MARKS = 4
 # Groups of ink side by side each read at least this surely are several digits, not one.
 SPLIT_CONFIDENCE = 0.9
 # A lone group of ink the counter calls several digits is cut only where the classifier
-# reads both sides at least this surely: a single digit is almost never cut in two.
+# reads both sides at least this surely, and tried at only this many columns (those where
+# the least ink crosses): a single digit is almost never cut in two.
 LONE_CUT = 0.995
+LONE_CUTS = 5
 # Three or more digits run together, this many times as wide as the line is high, are cut
 # as a chain (`_chain`): at up to CHAIN_CUTS places into parts at most CHAIN_PART times as
 # wide as the line is high.
 CHAIN = 1.4
 CHAIN_CUTS = 8
 CHAIN_PART = 1.2
-# Two touching digits are tried cut at this many columns (and, where no straight cut reads
-# both sides surely, along the path near each that crosses the least ink).
-PAIR_CUTS = 5
 
 NOT_A_DIGIT = "this does not look like a digit"
 LOW_CONFIDENCE = "the model is not confident"
@@ -215,14 +217,19 @@ def read(
         if one:
             return Reading((whole,), (_in_input(whole.steps.bbox, scale),))
     line = line_height(groups)
-    # A lone group is cut only where both sides are read surely: a digit is almost never cut.
-    sure = LONE_CUT if len(groups) == 1 else 0.0
+    declined = _declined_whole(steps, counts, rejecter)
+    lone = len(groups) == 1
     parts: list[Preprocessed] = []
-    for group, step, count in zip(groups, steps, counts):
+    for group, step, count, not_digit in zip(groups, steps, counts, declined):
         if count == 1:
             parts.append(step)
         else:
-            cut_out = _cut(found, group, int(count), line, classifier, rejecter, sure)
+            # A lone group is cut only where both sides are read surely: a digit is almost
+            # never cut. A group the "not a digit" model declines whole, only where both read
+            # as surely as SPLIT_CONFIDENCE: a letter the counter takes for several digits
+            # (an H, an M) would otherwise part into pieces that pass for digits.
+            sure = LONE_CUT if lone else SPLIT_CONFIDENCE if not_digit else 0.0
+            cut_out = _cut(found, group, int(count), line, pen, classifier, rejecter, sure, lone)
             parts += group_steps(found, cut_out, pen) if len(cut_out) > 1 else [step]
     if len(parts) == 1 and whole is not None:  # one digit after all, with its doubts
         return Reading((whole,), (_in_input(whole.steps.bbox, scale),))
@@ -241,6 +248,18 @@ def number_pen(found: Ink) -> float:
     """The pen width across all the ink, measured on its box, in its pixels."""
     x, y, width, height = marks_box(found.mark_boxes)
     return stroke_width(found.mask[y : y + height, x : x + width])
+
+
+def _declined_whole(
+    steps: list[Preprocessed], counts: np.ndarray, rejecter: Rejecter | None
+) -> np.ndarray:
+    """(N,) bool: whether the "not a digit" model declines each group the counter says
+    holds several digits, read whole (never, without one; groups of one digit: False)."""
+    declined = np.zeros(len(steps), bool)
+    several = np.flatnonzero(counts > 1)
+    if rejecter is not None and len(several):
+        declined[several] = rejecter.declines(np.stack([steps[i].digit_28x28 for i in several]))
+    return declined
 
 
 def _in_input(box: tuple[int, int, int, int], scale: float) -> tuple[int, int, int, int]:
@@ -263,33 +282,45 @@ def _cut(
     group: Group,
     count: int,
     height: float,
+    pen: float,
     classifier: Classifier,
     rejecter: Rejecter | None,
     sure: float,
+    lone: bool,
 ) -> list[Group]:
     """A group of `count` touching digits (3: three or more) cut into them: where the
     classifier reads the least sure part best, a part the "not a digit" model declines
-    counting as not read. Two digits: between pieces (`segment.partitions`), straight down a
-    column where little ink crosses, or along the path near it that crosses the least
-    (`segment.seams`); more: the best sequence of straight cuts (`_chain`). The group as it
-    is when no cut reads every part at least `sure`ly."""
+    counting as not read. Two digits: between pieces (`segment.partitions`), straight down
+    columns across the group or with the ink between two close columns given to both sides
+    (`segment.pair_cuts`), or, where none of these reads both sides surely, along the paths
+    near those columns that cross the least ink (`segment.seams`); more: the best sequence
+    of straight cuts (`_chain`). Each part is read as the number's digits are, with its
+    `pen`. The group as it is when no cut reads every part at least `sure`ly.
+
+    A `lone` group (all the ink) is tried only at the LONE_CUTS columns where the least ink
+    crosses, and never with ink given to both sides: each cut tried is one more chance to
+    read a single digit as two (a slashed 0 as "13", a 4 whose stem stands apart as "14")."""
     if count == 2 or group.box[2] <= CHAIN * height:
-        columns = cut_candidates(group, height, PAIR_CUTS)
-        straight = partitions(group) + [cut(group, column) for column in columns]
-        best = _best_pair(found, straight, height, classifier, rejecter)
+        if lone:
+            columns, shared = cut_candidates(group, height, LONE_CUTS), 0.0
+        else:
+            columns, shared = cut_columns(group, height), SHARED * height
+        straight = partitions(group) + pair_cuts(group, columns, shared)
+        best = _best_pair(found, straight, height, pen, classifier, rejecter)
         if best[0] < SPLIT_CONFIDENCE:  # no clean cut straight down: around the strokes
             paths = [cut(group, path) for path in seams(group, columns)]
-            around = _best_pair(found, paths, height, classifier, rejecter)
+            around = _best_pair(found, paths, height, pen, classifier, rejecter)
             best = around if around[0] > best[0] else best
         score, pair = best
         return list(pair) if pair and score >= sure else [group]
-    return _chain(found, group, height, classifier, rejecter, sure)
+    return _chain(found, group, height, pen, classifier, rejecter, sure)
 
 
 def _best_pair(
     found: Ink,
     pairs: list[tuple[Group, Group] | None],
     height: float,
+    pen: float,
     classifier: Classifier,
     rejecter: Rejecter | None,
 ) -> tuple[float, tuple[Group, Group] | tuple[()]]:
@@ -299,10 +330,11 @@ def _best_pair(
     pairs = [p for p in pairs if p and min(p[0].box[3], p[1].box[3]) >= TALL_PIECE * height]
     if not pairs:
         return -1.0, ()
-    sides = [side for pair in pairs for side in pair]
-    confidence, declined = _read_parts(found, sides, classifier, rejecter)
-    confidence = np.where(declined, 0.0, confidence)
-    both_sides = np.minimum(confidence[0::2], confidence[1::2])
+    # Each side read once, though pairs share sides (`segment.pair_cuts`).
+    sides = list({id(side): side for pair in pairs for side in pair}.values())
+    confidence, declined = _read_parts(found, sides, pen, classifier, rejecter)
+    read_as = dict(zip(map(id, sides), np.where(declined, 0.0, confidence)))
+    both_sides = [min(read_as[id(left)], read_as[id(right)]) for left, right in pairs]
     best = int(np.argmax(both_sides))
     return float(both_sides[best]), pairs[best]
 
@@ -311,6 +343,7 @@ def _chain(
     found: Ink,
     group: Group,
     height: float,
+    pen: float,
     classifier: Classifier,
     rejecter: Rejecter | None,
     sure: float,
@@ -335,7 +368,7 @@ def _chain(
                 parts.append(part)
     if not parts:
         return [group]
-    confidence, declined = _read_parts(found, parts, classifier, rejecter)
+    confidence, declined = _read_parts(found, parts, pen, classifier, rejecter)
     confidence = np.where(declined, 0.0, confidence)
     # best[j]: (least confidence, parts) of the best way to read the ink left of edges[j];
     # as sure, the fewer parts the better: a digit is not cut where it need not be.
@@ -355,11 +388,16 @@ def _fewer_first(reading: tuple[float, list[Group]]) -> tuple[float, int]:
 
 
 def _read_parts(
-    found: Ink, parts: list[Group], classifier: Classifier, rejecter: Rejecter | None
+    found: Ink,
+    parts: list[Group],
+    pen: float,
+    classifier: Classifier,
+    rejecter: Rejecter | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Each candidate part read as one digit: (N,) float32 top probability and (N,) bool
-    whether the "not a digit" model declines it (never, without one)."""
-    batch = np.stack([digit_steps(found, g.mask, g.pieces).digit_28x28 for g in parts])
+    """Each candidate part read as one digit of the number (with its `pen`): (N,) float32
+    top probability and (N,) bool whether the "not a digit" model declines it (never,
+    without one)."""
+    batch = np.stack([digit_steps(found, g.mask, g.pieces, pen).digit_28x28 for g in parts])
     confidence = classifier.predict(batch).max(axis=1)
     declined = rejecter.declines(batch) if rejecter is not None else np.zeros(len(parts), bool)
     return confidence, declined

@@ -6,8 +6,8 @@ stand over one another (the bar of a 5, the two strokes of a 4, a dot over nothi
 one digit, pieces side by side to different ones, even where a slanted digit reaches a little
 over its neighbour. A group that holds several digits (the count model, `model/count.py`,
 says so) is digits that touch (one stroke runs into the next) or reach over each other:
-`partitions`, `cut_candidates` and `seams` propose how to part it, and the caller
-(`recognize.read`) keeps the parting the classifier reads best.
+`partitions`, `pair_cuts` (at `cut_columns`), `cut_candidates` and `seams` propose how to
+part it, and the caller (`recognize.read`) keeps the parting the classifier reads best.
 
 Everything works on the ink mask of `preprocessing.find_marks`, in its pixels.
 """
@@ -40,6 +40,11 @@ HANG_GAP = 0.15
 # A cut leaves at least this share of the line's height on each side: no digit is thinner
 # than a stroke, and a "1" is about a quarter of its height wide.
 MIN_PART = 0.18
+# Two touching digits are tried cut at columns this share of the line's height apart
+# (`cut_columns`), and with the ink between two columns up to SHARED of it apart given to
+# both sides (`pair_cuts`): where one digit reaches over the next, no line parts them.
+CUT_STEP = 0.1
+SHARED = 0.2
 # A cut along a path (`seams`) may step aside one column per row at SEAM_STEP, in ink
 # pixels crossed, and stray at most SEAM_REACH of the group's height from its column.
 SEAM_STEP = 0.3
@@ -132,6 +137,31 @@ def cut_candidates(group: Group, height: float, count: int = 5) -> list[int]:
         if len(chosen) == count:
             break
     return [x + c for c in chosen]
+
+
+def cut_columns(group: Group, height: float) -> list[int]:
+    """Every CUT_STEP of the line's height across the group (picture x), leaving at least
+    MIN_PART of it on each side."""
+    x, _, width, _ = group.box
+    margin = max(1, int(MIN_PART * height))
+    return list(range(x + margin, x + width - margin + 1, max(1, int(CUT_STEP * height))))
+
+
+def pair_cuts(group: Group, columns: list[int], shared: float) -> list[tuple[Group, Group]]:
+    """The group parted in two at pairs of `columns` a <= b at most `shared` pixels apart:
+    the ink left of b, and the ink right of a. Between a and b the digits reach over each
+    other (the bar of a 4 under the loop of the next 6) and the ink goes to both sides;
+    a == b is a straight cut. Pairs share their sides (each column's left and right is one
+    Group), so that each side needs reading once."""
+    x, _, width, _ = group.box
+    lefts = [between(group, x, column) for column in columns]
+    rights = [between(group, column, x + width) for column in columns]
+    return [
+        (lefts[j], rights[i])
+        for i, a in enumerate(columns)
+        for j, b in enumerate(columns)
+        if a <= b <= a + shared and lefts[j] is not None and rights[i] is not None
+    ]
 
 
 def partitions(group: Group) -> list[tuple[Group, Group]]:

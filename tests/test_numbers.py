@@ -12,7 +12,7 @@ import pytest
 from harness.digit_paths import DIGIT_PATHS, draw_digit, draw_number, write_number
 from model.preprocessing import find_ink
 from model.recognize import read
-from model.segment import group_pieces
+from model.segment import Group, cut_columns, group_pieces, pair_cuts
 from model.strokes import STYLES, render
 
 # A 5 written with a lifted pen: its bar apart from its body.
@@ -46,6 +46,38 @@ def test_specks_are_ignored(cnn):
     for x, y in [(40, 30), (700, 250), (390, 20)]:
         cv2.circle(noisy, (x, y), 1, (0, 0, 0, 255), -1)
     assert read(noisy, cnn).number == read(image, cnn).number == "73"
+
+
+def reaching_pair() -> tuple[np.ndarray, np.ndarray, Group]:
+    """Two digit-like marks run together: an "L" whose foot reaches under the next mark's
+    stem (as the bar of a 4 runs under the loop of a 6). Returns (left mark, right mark,
+    their ink as one group), masks (100, 120) bool."""
+    left = np.zeros((100, 120), bool)
+    left[10:90, 10:22] = True  # stem
+    left[80:90, 10:56] = True  # foot, reaching under the next stem
+    right = np.zeros_like(left)
+    right[10:80, 50:62] = True  # a stem standing on the foot...
+    right[10:20, 50:90] = True  # ... with an arm to the right
+    ink = left | right
+    box = cv2.boundingRect(ink.view(np.uint8))
+    return left, right, Group(ink, box, np.array([box]))
+
+
+def test_pair_cuts_can_give_ink_where_digits_reach_over_each_other_to_both():
+    left, right, group = reaching_pair()
+    columns = cut_columns(group, height=80)
+    assert columns == sorted(columns)
+    assert all(group.box[0] < c < group.box[0] + group.box[2] for c in columns)
+    # Straight cuts part the ink: no straight cut keeps the foot whole and the stem whole.
+    straight = pair_cuts(group, columns, shared=0)
+    assert len(straight) == len(columns)
+    for a, b in straight:
+        assert not (a.mask & b.mask).any() and ((a.mask | b.mask) == group.mask).all()
+    assert not any((a.mask >= left).all() and (b.mask >= right).all() for a, b in straight)
+    # With ink between two close columns given to both sides, one cut keeps both marks whole.
+    shared = pair_cuts(group, columns, shared=16)
+    assert len(shared) > len(straight)
+    assert any((a.mask >= left).all() and (b.mask >= right).all() for a, b in shared)
 
 
 def test_blank_reads_nothing(cnn):
@@ -146,6 +178,52 @@ def cut_right(number: str, counter) -> bool | None:
         left - 8 <= x + width / 2 <= right + 8  # each box over its own digit
         for (left, right), (x, _, width, _) in zip(spans, reading.boxes)
     )
+
+
+def ink_ratio(digit: np.ndarray) -> float:
+    """Width / height of the ink of a (28, 28) model input."""
+    rows = np.flatnonzero(digit.max(axis=1) > 0.3)
+    cols = np.flatnonzero(digit.max(axis=0) > 0.3)
+    return (cols[-1] - cols[0] + 1) / (rows[-1] - rows[0] + 1)
+
+
+class ReadsEverythingAs:
+    """A stand-in digit reader: every input is a 3, read `confidence` surely."""
+
+    def __init__(self, confidence: float):
+        self.confidence = confidence
+
+    def predict(self, digits: np.ndarray) -> np.ndarray:
+        probabilities = np.full((len(digits), 10), (1 - self.confidence) / 9, np.float32)
+        probabilities[:, 3] = self.confidence
+        return probabilities
+
+
+class WideIsSeveral:
+    """Stand-ins for the digit-count and "not a digit" models: ink wider than it is tall
+    holds two digits, and is no digit."""
+
+    def counts(self, digits: np.ndarray) -> np.ndarray:
+        return np.array([2 if ink_ratio(d) > 1 else 1 for d in digits.reshape(-1, 28, 28)])
+
+    def declines(self, digits: np.ndarray) -> np.ndarray:
+        return np.array([ink_ratio(d) > 1 for d in digits.reshape(-1, 28, 28)])
+
+
+@pytest.mark.parametrize("confidence, cut", [(0.8, False), (0.95, True)])
+def test_a_group_declined_whole_is_cut_only_where_both_sides_read_surely(confidence, cut):
+    """A 7 apart, then 33 run together: a group the "not a digit" model declines whole (a
+    letter the counter takes for several digits, an H or an M) is cut only where both sides
+    read at least 90% surely; left whole, the number is declined. A group it takes for
+    digits is cut wherever its sides read best."""
+    image = draw_number("733", height=0.45, gap=[0.3, 0.0], brush=14)
+    assert len(group_pieces(find_ink(image).mask)) == 2
+    models = WideIsSeveral()
+    reading = read(image, ReadsEverythingAs(confidence), models, models)
+    assert len(reading.digits) == (3 if cut else 2)
+    assert (reading.number is None) == (not cut)
+    without = read(image, ReadsEverythingAs(confidence), None, models)
+    assert len(without.digits) == 3  # taken for digits: cut
 
 
 @pytest.mark.parametrize(
