@@ -27,6 +27,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from model.canvas import PenStrokes, canvas_strokes
 from model.classifier import Classifier, ModelError, model_dir, model_path, train_hint
 from model.count import Counter, load_counter
 from model.explain import occlusion_saliency
@@ -291,9 +292,11 @@ def read_all(
     models: dict[str, Classifier],
     rejecter: Rejecter | None,
     counter: Counter | None,
+    strokes: PenStrokes | None = None,
 ) -> dict[str, Reading]:
-    """Every model's reading of the picture (a digit or a number): {name: Reading}."""
-    return {name: read(image, model, rejecter, counter) for name, model in models.items()}
+    """Every model's reading of the picture (a digit or a number), with the canvas' strokes
+    when there are any: {name: Reading}."""
+    return {name: read(image, model, rejecter, counter, strokes) for name, model in models.items()}
 
 
 def not_digit_model_or_none() -> Rejecter | None:
@@ -444,7 +447,13 @@ def show_model_input(steps: Preprocessed, name: str, model: Classifier, show_why
 
 
 def show_results(
-    image: np.ndarray, names: list[str], show_why: bool, prompt: str, drawing_png: bytes, where: str
+    image: np.ndarray,
+    names: list[str],
+    show_why: bool,
+    prompt: str,
+    drawing_png: bytes,
+    where: str,
+    strokes: PenStrokes | None = None,
 ) -> None:
     """The result panel for a picture: the digit or number, each digit's 28x28 input, the
     probabilities and saliency of the digit picked, and Right / Wrong for it.
@@ -453,13 +462,17 @@ def show_results(
         image: (H, W) uint8 grey, from `read_image` (the canvas' PNG, an upload).
         drawing_png: the picture as the feedback store keeps it.
         where: "draw" or "upload", which keeps each tab's widgets apart.
+        strokes: the pen's strokes, for a drawing on the canvas (digits that touch are
+            still the strokes each was written with).
     """
     models = {name: model_or_none(name) for name in names}
     models = {name: model for name, model in models.items() if model is not None}
     if not models:
         return
     with shown_errors("Reading this picture"):
-        readings = read_all(image, models, not_digit_model_or_none(), count_model_or_none())
+        readings = read_all(
+            image, models, not_digit_model_or_none(), count_model_or_none(), strokes
+        )
         name, first = next(iter(readings.items()))
         if first.blank:
             st.info(prompt, icon=":material/draw:")
@@ -621,7 +634,11 @@ def draw_section(names: list[str], brush: int, show_why: bool, wide: bool) -> No
         if png is None:
             st.info(prompt, icon=":material/draw:")
         else:
-            show_results(read_image(png), names, show_why, prompt, png, "draw")
+            image = read_image(png)
+            # The picture may be drawn at the screen's pixel ratio; the strokes are in
+            # canvas pixels.
+            strokes = canvas_strokes(canvas.json_data, image.shape[1] / width)
+            show_results(image, names, show_why, prompt, png, "draw", strokes)
 
 
 def on_a_phone() -> bool:

@@ -108,7 +108,7 @@ def number_parts(
     them, from the numbers cut into as many parts as were written: (N, 28, 28) uint8."""
     classifier, counter = readers
     parts = []
-    for chosen, rgba, _ in write_numbers(digits, count, seed, (2, 3, 4, 5, 6), letters):
+    for chosen, rgba, _, _ in write_numbers(digits, count, seed, (2, 3, 4, 5, 6), letters):
         reading = read(rgba, classifier, None, counter)
         if len(reading.digits) == len(chosen):
             parts += [
@@ -344,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         held, 20 if small else 400, args.seed + 10, (2, 3, 4, 5), role(letters, "threshold")
     )
     declined = [
-        read(rgba, classifier, rejecter, counter).number is None for _, rgba, _ in with_letter
+        read(rgba, classifier, rejecter, counter).number is None for _, rgba, _, _ in with_letter
     ]
     record["threshold_writers"]["numbers_with_a_letter_declined"] = float(np.mean(declined))
     (out / "reject.json").write_text(json.dumps(record, indent=1) + "\n")

@@ -8,11 +8,15 @@
 Each digit is drawn on a 280x280 canvas with a round brush 12-26 px wide, 45-85% of the
 canvas high at a random place, styles cycling through white on black, black on white and
 black on transparent (model/strokes.py; seeded, so every run draws the same images).
-Prints the accuracy overall, per half of the writers (the served CNN was fine-tuned on one
-half's digits: the other half's figure is the one on new writers), per style, per UNIPEN
-source and per digit. With --small, also apart for the digits the reader names right at the
-normal size (`benchmarks/predict.py: read_alone`): what the small size costs. --naive adds, for
-comparison, the same model on the whole canvas resized to 28x28 (what most demos do).
+The PNGs are read by the predict command; the same drawings are also read as the app reads
+its canvas, the picture with the pen's strokes (`benchmarks/predict.py: canvas_reader`),
+which only matters where the ink might be several digits: how often a single digit is read
+as several, both ways. Prints the accuracy overall, per half of the writers (the served CNN
+was fine-tuned on one half's digits: the other half's figure is the one on new writers), per
+style, per UNIPEN source and per digit. With --small, also apart for the digits the reader
+names right at the normal size (`benchmarks/predict.py: read_alone`): what the small size
+costs. --naive adds, for comparison, the same model on the whole canvas resized to 28x28
+(what most demos do).
 """
 
 from __future__ import annotations
@@ -28,9 +32,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.predict import predict_json, read_alone, split_by_alone
+from benchmarks.predict import canvas_reader, predict_json, read_alone, split_by_alone
 from harness import PEN_DIGITS
-from model.strokes import SMALL, STYLES, drawings, encode_png, load_pen_digits, writer_half
+from model.canvas import PenStrokes
+from model.strokes import (
+    SMALL,
+    STYLES,
+    drawings,
+    encode_png,
+    load_pen_digits,
+    place_strokes,
+    writer_half,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 HALVES = ("writers fine-tuned on", "writers never trained on")
@@ -77,9 +90,12 @@ def main() -> int:
     digits = load_pen_digits(args.data)[: args.limit]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="canvas-") as folder:
-        paths, pens, naive_inputs = [], [], []
+        paths, pens, naive_inputs, on_canvas = [], [], [], []
         ranges = SMALL if args.small else {}
-        for index, (_, pen, rgba) in enumerate(drawings(digits, seed=args.seed, **ranges)):
+        read_canvas = canvas_reader(args.model)
+        for index, (digit, pen, rgba) in enumerate(drawings(digits, seed=args.seed, **ranges)):
+            strokes = PenStrokes(tuple(place_strokes(digit, pen)), float(pen.brush))
+            on_canvas.append(read_canvas(rgba, strokes))
             path = Path(folder) / f"{index:05d}_{pen.style}.png"
             path.write_bytes(encode_png(rgba))
             paths.append(path)
@@ -118,6 +134,11 @@ def main() -> int:
     )
     print(
         f"single digits read as several: {several} of {len(results)} ({several / len(results):.2%})"
+    )
+    canvas_hits = np.array([r.number == str(d.label) for r, d in zip(on_canvas, digits)])
+    print(
+        f"read as the app reads the canvas (picture and strokes): {canvas_hits.mean():.2%} "
+        f"right, {sum(len(r.digits) > 1 for r in on_canvas)} read as several"
     )
     right_and_sure = hits & ~unsure
     print(f"right and sure: {right_and_sure.mean():.2%} ({right_and_sure.sum()}/{len(hits)})")

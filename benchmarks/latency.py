@@ -5,7 +5,8 @@
 
 The app receives each stroke's canvas as PNG bytes and runs `read_image` (decode),
 `read` (find the digits, preprocess, model, doubts) and, as the page shows it by default,
-`occlusion_saliency` (one batch of erased copies through the model). This times exactly those
+`occlusion_saliency` (one batch of erased copies through the model); for a number, with the
+strokes the canvas records beside its picture (`canvas_strokes`). This times exactly those
 calls on UNIPEN pen-stroke digits drawn as the app's canvas draws them (black on white,
 280x280, brush 12-26 px), with and without the saliency, and on 200 six-digit numbers written
 on the app's wide canvas (model/strokes.py: compose_number).
@@ -23,6 +24,8 @@ import numpy as np
 
 from benchmarks.machine import describe
 from harness import PEN_DIGITS
+from harness.digit_paths import canvas_json
+from model.canvas import canvas_strokes
 from model.classifier import Classifier, model_dir, model_path
 from model.count import load_counter
 from model.explain import occlusion_saliency
@@ -79,22 +82,27 @@ def main() -> int:
         return picked.probabilities
 
     ours = time_each(served, pngs)
-    # Six-digit numbers by one writer each, on the app's wide canvas (280x780).
+    # Six-digit numbers by one writer each, on the app's wide canvas (280x780), with the
+    # strokes the canvas records beside the picture (its json_data), as the app reads them.
     rng = np.random.default_rng(0)
-    numbers = [
-        encode_png(
-            render(
-                compose_number([digits[i] for i in rng.choice(len(digits), 6)], rng, 280, 780),
-                18,
-                "black_on_white",
-                280,
-                780,
-            )
-        )
-        for _ in range(200)
-    ]
-    number_times = time_each(served, numbers)
-    number_why_times = time_each(served_with_saliency, numbers)
+    numbers = []
+    for _ in range(200):
+        strokes = compose_number([digits[i] for i in rng.choice(len(digits), 6)], rng, 280, 780)
+        png = encode_png(render(strokes, 18, "black_on_white", 280, 780))
+        numbers.append((png, canvas_json(strokes, 18)))
+
+    def served_canvas(drawing: tuple[bytes, dict], saliency: bool = False) -> np.ndarray:
+        png, json_data = drawing
+        image = read_image(png)
+        strokes = canvas_strokes(json_data, image.shape[1] / 780)
+        reading = read(image, classifier, rejecter, counter, strokes)
+        picked = reading.digits[reading.least_certain()]
+        if saliency:
+            occlusion_saliency(classifier, picked.steps.digit_28x28)
+        return picked.probabilities
+
+    number_times = time_each(served_canvas, numbers)
+    number_why_times = time_each(lambda drawing: served_canvas(drawing, True), numbers)
     with_why = time_each(served_with_saliency, pngs)
 
     import keras  # only the naive path needs TensorFlow

@@ -1,4 +1,5 @@
-"""Numbers read exactly: real pen-stroke digits written as numbers, read by the predict command.
+"""Numbers read exactly: real pen-stroke digits written as numbers, read as the app reads the
+canvas and as the predict command reads a picture.
 
     python -m benchmarks.number_accuracy                 # 1,200 numbers, 1-6 digits
     python -m benchmarks.number_accuracy --n 300 --seed 1
@@ -7,8 +8,10 @@ Each number is written the way a person writes one (model/strokes.py: compose_nu
 6 digits of one UNIPEN writer (same `writer`), with that writer's own sizes, on a common
 baseline, gaps around 0.3 digit heights that vary and sometimes close up so that digits
 touch, on an 840x280 canvas, in the three paper/ink styles, brush 10-22 px. Every number is
-seeded by its index. The PNGs go through `python -m model.predict --json`; its "number" is
-compared with the digits written. Reported: numbers read exactly, by length; digits read
+seeded by its index. Each is read twice: as the app reads its canvas, the PNG with the
+strokes the canvas records beside it (`benchmarks/predict.py: canvas_reader`), and as a
+picture alone (an upload), through `python -m model.predict --json`; the "number" read is
+compared with the digits written. Reported for each: numbers read exactly, by length; digits read
 right (where the count is right); segmentation errors (a wrong count of digits); and the
 numbers read exactly apart for those whose digits the reader each names right drawn alone on
 the canvas (`benchmarks/predict.py: read_alone`), which measures segmentation. The naive
@@ -27,7 +30,7 @@ import cv2
 import numpy as np
 
 from benchmarks.machine import describe
-from benchmarks.predict import predict_json, read_alone, split_by_alone
+from benchmarks.predict import canvas_reader, predict_json, read_alone, split_by_alone
 from harness import PEN_DIGITS
 from model.classifier import Classifier, model_path
 from model.imageio import read_image
@@ -38,16 +41,17 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def numbers(n: int, seed: int, half: int | None = None):
-    """(label, rgba, writer, digits) for n numbers of 1-6 digits, each by one writer (of
-    `half` of the writers, `writer_half`, or any); `label` is the number written ("2025"),
-    `writer` is (source, writer), `digits` the PenDigits written, left to right."""
+    """(label, rgba, writer, digits, strokes) for n numbers of 1-6 digits, each by one writer
+    (of `half` of the writers, `writer_half`, or any); `label` is the number written
+    ("2025"), `writer` is (source, writer), `digits` the PenDigits written, left to right,
+    `strokes` the PenStrokes drawn."""
     digits = [
         d
         for d in load_pen_digits(PEN_DIGITS)
         if half is None or writer_half(d.source, d.writer) == half
     ]
-    for chosen, rgba, writer in write_numbers(digits, n, seed):
-        yield "".join(str(d.label) for d in chosen), rgba, writer, chosen
+    for chosen, rgba, writer, strokes in write_numbers(digits, n, seed):
+        yield "".join(str(d.label) for d in chosen), rgba, writer, chosen, strokes
 
 
 def naive_number(path: Path, classifier: Classifier) -> str:
@@ -90,8 +94,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="numbers-") as scratch:
         folder = args.save or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
-        written, paths, halves, each_digit = [], [], [], []
-        for index, (label, rgba, writer, chosen) in enumerate(numbers(args.n, args.seed)):
+        read_canvas = canvas_reader(args.model)
+        written, paths, halves, each_digit, on_canvas = [], [], [], [], []
+        for index, (label, rgba, writer, chosen, strokes) in enumerate(numbers(args.n, args.seed)):
+            on_canvas.append(read_canvas(rgba, strokes).number)
             halves.append(writer_half(*writer))
             each_digit.append(chosen)
             path = folder / f"{index:05d}_{label}.png"
@@ -109,26 +115,26 @@ def main() -> int:
 
     print(f"Numbers: {args.n} numbers of 1-6 UNIPEN digits (seed {args.seed}), model {args.model}")
     print(f"machine: {describe()}")
-    report(
-        "segmentation + MNIST-faithful preprocessing (python -m model.predict)",
-        written,
-        [r.get("number") for r in results],
-    )
-    exact = np.array([r.get("number") == w for r, w in zip(results, written)])
-    print(f"  numbers whose digits are all {split_by_alone(exact, alone, 'drawn alone')}")
     unseen = [i for i, half in enumerate(halves) if half == 1]
-    report(
-        "the same, numbers by writers never trained on (model/strokes.py: writer_half)",
-        [written[i] for i in unseen],
-        [results[i].get("number") for i in unseen],
-    )
+    pictures = [r.get("number") for r in results]
+    for title, read in (
+        ("the app: the canvas' picture and its strokes (model.recognize.read)", on_canvas),
+        ("a picture alone, an upload (python -m model.predict)", pictures),
+    ):
+        report(title, written, read)
+        exact = np.array([r == w for r, w in zip(read, written)])
+        print(f"  numbers whose digits are all {split_by_alone(exact, alone, 'drawn alone')}")
+        report(
+            "  the same, numbers by writers never trained on (model/strokes.py: writer_half)",
+            [written[i] for i in unseen],
+            [read[i] for i in unseen],
+        )
     report("naive: connected pieces, left to right", written, naive)
-    misses = [
-        (p.name, r.get("number"))
-        for p, w, r in zip(paths, written, results)
-        if r.get("number") != w
-    ]
-    print("\nfirst misses: " + ", ".join(f"{name} -> {got}" for name, got in misses[:12]))
+    misses = [(p.name, r) for p, w, r in zip(paths, written, on_canvas) if r != w]
+    print(
+        "\nfirst misses on the canvas: "
+        + ", ".join(f"{name} -> {got}" for name, got in misses[:12])
+    )
     return 0
 
 

@@ -1,4 +1,5 @@
-"""The benchmarks' way of reading files: `python -m model.predict --json`, as a user would."""
+"""The benchmarks' ways of reading: files through `python -m model.predict --json`, as a
+user of the command would; the canvas as the app reads it, its picture with its strokes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
+from model.canvas import PenStrokes
+from model.classifier import Classifier, model_dir, model_path
+from model.count import load_counter
+from model.imageio import read_image
+from model.recognize import Reading, read
+from model.reject import load_rejecter
 from model.strokes import PenDigit, drawings, encode_png
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,6 +32,19 @@ def predict_json(paths: list[Path], *flags: str) -> list[dict]:
     if [r["path"] for r in results] != [str(p) for p in paths]:
         raise SystemExit("model.predict did not answer once per path, in order")
     return results
+
+
+def canvas_reader(model: str = "cnn"):
+    """A function (rgba, PenStrokes) -> Reading that reads a canvas drawing as the app does:
+    its PNG (`read_image`) with the strokes the canvas records beside it, by the served
+    models, in this process."""
+    classifier = Classifier(model_path(model))
+    rejecter, counter = load_rejecter(model_dir()), load_counter(model_dir())
+
+    def read_canvas(rgba: np.ndarray, strokes: PenStrokes) -> Reading:
+        return read(read_image(encode_png(rgba)), classifier, rejecter, counter, strokes)
+
+    return read_canvas
 
 
 def read_alone(digits: list[PenDigit], *flags: str, seed: int = 0) -> np.ndarray:

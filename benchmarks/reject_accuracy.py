@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.machine import describe
-from benchmarks.predict import predict_json
+from benchmarks.predict import canvas_reader, predict_json
 from harness import PEN_DIGITS
 from model.strokes import drawings, encode_png, load_pen_digits, write_numbers, writer_half
 
@@ -53,9 +53,11 @@ def main() -> int:
             path = Path(folder) / f"{index:05d}.png"
             path.write_bytes(encode_png(rgba))
             paths.append(path)
-        number_paths = []
+        number_paths, on_canvas = [], []
+        read_canvas = canvas_reader()
         written = write_numbers(digits, args.numbers, 7, (2, 3, 4, 5), clear_letters)
-        for index, (_, rgba, _) in enumerate(written):
+        for index, (_, rgba, _, strokes) in enumerate(written):
+            on_canvas.append(read_canvas(rgba, strokes).number is None)
             path = Path(folder) / f"number_{index:05d}.png"
             path.write_bytes(encode_png(rgba))
             number_paths.append(path)
@@ -87,7 +89,9 @@ def main() -> int:
     whole = [r.get("number") is None for r in number_results]
     print(
         f"numbers of 2-5 with one such letter inside, declined: {np.mean(whole):.2%} "
-        f"({sum(whole)}/{len(whole)})"
+        f"({sum(whole)}/{len(whole)}) as pictures (python -m model.predict), "
+        f"{np.mean(on_canvas):.2%} ({sum(on_canvas)}/{len(on_canvas)}) as the app reads the "
+        "canvas (picture and strokes)"
     )
     return 0
 

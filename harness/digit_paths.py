@@ -109,3 +109,17 @@ def draw_number(number: str, style="black_on_white", brush=16, **kwargs) -> np.n
     """A number written with the hand-made paths: (280, 780, 4) uint8 RGBA by default."""
     canvas = kwargs.get("canvas", (280, 780))
     return render(write_number(number, **kwargs), brush, style, canvas[0], canvas[1])
+
+
+def canvas_json(strokes: list[np.ndarray], brush: float) -> dict:
+    """The canvas' `json_data` for these strokes (canvas pixels), as streamlit-drawable-canvas
+    0.13 (fabric.js 7) records a freehand drawing: one "Path" object per stroke, its
+    commands through the stroke's centre line."""
+    objects = []
+    for stroke in strokes:
+        x, y = (float(v) for v in stroke[0])
+        commands = [["M", x, y]]
+        # fabric.js draws a freehand stroke as quadratic curves through its points.
+        commands += [["Q", x, y, float(px), float(py)] for px, py in stroke[1:]]
+        objects.append({"type": "Path", "strokeWidth": brush, "path": commands, "angle": 0})
+    return {"version": "7.4.0", "objects": objects}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.canvas import PenStrokes
 from model.classifier import Classifier
 from model.count import Counter
 from model.preprocessing import (
@@ -37,6 +38,9 @@ from model.segment import (
     pair_cuts,
     partitions,
     seams,
+    stroke_masks,
+    stroke_pairs,
+    stroke_runs,
 )
 
 # Below this top probability the page shows the two best candidates instead of one answer.
@@ -181,9 +185,10 @@ def read(
     classifier: Classifier,
     rejecter: Rejecter | None = None,
     counter: Counter | None = None,
+    strokes: PenStrokes | None = None,
 ) -> Reading:
     """Read a digit or a number written left to right (see `preprocessing.preprocess`
-    for `image`).
+    for `image`), with the pen's `strokes` when the canvas recorded them.
 
     The ink is gathered into groups (`segment.group_pieces`), one per digit unless digits
     touch. Unless the groups stand side by side, the ink is first read as one digit; when
@@ -191,6 +196,7 @@ def read(
     or, for one group, the counter), that is the reading, exactly as `recognize` gives it,
     doubts and all. Otherwise each group the counter says holds several digits is cut into
     them (`_cut`), and every digit is read on its own. Without a counter no group is cut.
+    Where the strokes part a group into its digits, that parting is taken (`_cut`).
     """
     found = find_ink(image)
     if found is None:
@@ -219,6 +225,12 @@ def read(
     line = line_height(groups)
     declined = _declined_whole(steps, counts, rejecter)
     lone = len(groups) == 1
+    # Each stroke's ink, in the ink's pixels (the picture may have been shrunk).
+    ink_strokes = (
+        stroke_masks(found.mask, [path / scale for path in strokes.paths], strokes.width / scale)
+        if strokes is not None
+        else []
+    )
     parts: list[Preprocessed] = []
     for group, step, count, not_digit in zip(groups, steps, counts, declined):
         if count == 1:
@@ -229,7 +241,9 @@ def read(
             # as surely as SPLIT_CONFIDENCE: a letter the counter takes for several digits
             # (an H, an M) would otherwise part into pieces that pass for digits.
             sure = LONE_CUT if lone else SPLIT_CONFIDENCE if not_digit else 0.0
-            cut_out = _cut(found, group, int(count), line, pen, classifier, rejecter, sure, lone)
+            cut_out = _cut(
+                found, group, int(count), line, pen, classifier, rejecter, sure, lone, ink_strokes
+            )
             parts += group_steps(found, cut_out, pen) if len(cut_out) > 1 else [step]
     if len(parts) == 1 and whole is not None:  # one digit after all, with its doubts
         return Reading((whole,), (_in_input(whole.steps.bbox, scale),))
@@ -287,20 +301,29 @@ def _cut(
     rejecter: Rejecter | None,
     sure: float,
     lone: bool,
+    strokes: list[np.ndarray],
 ) -> list[Group]:
     """A group of `count` touching digits (3: three or more) cut into them: where the
     classifier reads the least sure part best, a part the "not a digit" model declines
-    counting as not read. Two digits: between pieces (`segment.partitions`), straight down
+    counting as not read. Two digits: between the pen's `strokes` (each stroke's ink, from
+    the canvas; [] for a picture) where such a parting reads both sides at least `sure`ly;
+    else between pieces (`segment.partitions`), straight down
     columns across the group or with the ink between two close columns given to both sides
     (`segment.pair_cuts`), or, where none of these reads both sides surely, along the paths
     near those columns that cross the least ink (`segment.seams`); more: the best sequence
-    of straight cuts (`_chain`). Each part is read as the number's digits are, with its
-    `pen`. The group as it is when no cut reads every part at least `sure`ly.
+    of straight cuts or of runs of strokes (`_chain`). Each part is read as the number's
+    digits are, with its `pen`. The group as it is when no cut reads every part at least `sure`ly.
 
     A `lone` group (all the ink) is tried only at the LONE_CUTS columns where the least ink
     crosses, and never with ink given to both sides: each cut tried is one more chance to
     read a single digit as two (a slashed 0 as "13", a 4 whose stem stands apart as "14")."""
     if count == 2 or group.box[2] <= CHAIN * height:
+        # Touching digits are still the strokes each was written with.
+        by_strokes = _best_pair(
+            found, stroke_pairs(group, strokes), height, pen, classifier, rejecter
+        )
+        if by_strokes[1] and by_strokes[0] >= sure:
+            return list(by_strokes[1])
         if lone:
             columns, shared = cut_candidates(group, height, LONE_CUTS), 0.0
         else:
@@ -313,7 +336,7 @@ def _cut(
             best = around if around[0] > best[0] else best
         score, pair = best
         return list(pair) if pair and score >= sure else [group]
-    return _chain(found, group, height, pen, classifier, rejecter, sure)
+    return _chain(found, group, height, pen, classifier, rejecter, sure, strokes)
 
 
 def _best_pair(
@@ -347,12 +370,13 @@ def _chain(
     classifier: Classifier,
     rejecter: Rejecter | None,
     sure: float,
+    strokes: list[np.ndarray],
 ) -> list[Group]:
     """Three or more digits run together ("2025" written in one go), which no single cut
     parts into two digits: the sequence of cuts whose parts are each read as a digit, the
-    least surely read of them as surely as can be (dynamic programming over the cut
-    candidates). The group as it is when no sequence reads its least sure part at least
-    `sure`ly."""
+    least surely read of them as surely as can be (`_best_sequence` over the cut
+    candidates, and over the runs of the pen's `strokes`: the better of the two). The group
+    as it is when no sequence reads its least sure part at least `sure`ly."""
     x, _, width, _ = group.box
     edges = [x, *sorted(cut_candidates(group, height, CHAIN_CUTS)), x + width]
     # Each part: the ink between two edges (by their left edge's order), not the whole
@@ -366,11 +390,32 @@ def _chain(
             if part is not None and part.box[3] >= TALL_PIECE * height:
                 spans.append((i, j))
                 parts.append(part)
+    best = _best_sequence(found, spans, parts, len(edges) - 1, pen, classifier, rejecter)
+    if strokes:
+        count, runs, parts = stroke_runs(group, strokes, CHAIN_PART * height)
+        by_strokes = _best_sequence(found, runs, parts, count, pen, classifier, rejecter)
+        best = max(best, by_strokes, key=_fewer_first)
+    score, found_parts = best
+    return found_parts if score >= sure and len(found_parts) > 1 else [group]
+
+
+def _best_sequence(
+    found: Ink,
+    spans: list[tuple[int, int]],
+    parts: list[Group],
+    last: int,
+    pen: float,
+    classifier: Classifier,
+    rejecter: Rejecter | None,
+) -> tuple[float, list[Group]]:
+    """The sequence of `parts` (each spanning edges (i, j), from edge 0 to `last`) whose
+    least surely read part is read most surely, by dynamic programming: (its least
+    confidence, its parts), or (0.0, []) when there is none."""
     if not parts:
-        return [group]
+        return 0.0, []
     confidence, declined = _read_parts(found, parts, pen, classifier, rejecter)
     confidence = np.where(declined, 0.0, confidence)
-    # best[j]: (least confidence, parts) of the best way to read the ink left of edges[j];
+    # best[j]: (least confidence, parts) of the best way to read the ink left of edge j;
     # as sure, the fewer parts the better: a digit is not cut where it need not be.
     best: dict[int, tuple[float, list[Group]]] = {0: (1.0, [])}
     for (i, j), part, score in zip(spans, parts, confidence):
@@ -378,8 +423,7 @@ def _chain(
             candidate = (min(best[i][0], float(score)), best[i][1] + [part])
             if j not in best or _fewer_first(candidate) > _fewer_first(best[j]):
                 best[j] = candidate
-    score, found_parts = best.get(len(edges) - 1, (0.0, []))
-    return found_parts if score >= sure and len(found_parts) > 1 else [group]
+    return best.get(last, (0.0, []))
 
 
 def _fewer_first(reading: tuple[float, list[Group]]) -> tuple[float, int]:

@@ -164,6 +164,83 @@ def pair_cuts(group: Group, columns: list[int], shared: float) -> list[tuple[Gro
     ]
 
 
+def stroke_masks(mask: np.ndarray, paths: list[np.ndarray], width: float) -> list[np.ndarray]:
+    """Each pen stroke's ink: the pixels of `mask` under its brush.
+
+    Args:
+        mask: (H, W) bool ink.
+        paths: each stroke's (N, 2) float x, y centre line, in `mask`'s pixels.
+        width: the brush width in those pixels.
+    Returns:
+        one (H, W) bool mask per stroke that left ink, in the order drawn.
+    """
+    thickness = max(1, int(round(width)) + 2)  # a pixel more each side: the soft edge
+    masks = []
+    for path in paths:
+        under = np.zeros(mask.shape, np.uint8)
+        points = np.round(path).astype(np.int32).reshape(-1, 1, 2)
+        if len(points) == 1 or (points == points[0]).all():
+            cv2.circle(under, tuple(int(v) for v in points[0, 0]), thickness // 2, 1, -1)
+        else:
+            cv2.polylines(under, [points], False, 1, thickness)
+        ink = under.view(bool) & mask
+        if ink.any():
+            masks.append(ink)
+    return masks
+
+
+def stroke_runs(
+    group: Group, strokes: list[np.ndarray], widest: float = np.inf
+) -> tuple[int, list[tuple[int, int]], list[Group]]:
+    """The group's own strokes (most of their ink in it), ordered by the centre of their
+    box, and the ink of every run of consecutive ones at most `widest` pixels wide.
+
+    Args:
+        strokes: (H, W) bool, each stroke's ink (`stroke_masks`).
+    Returns:
+        (how many strokes are the group's, runs (i, j): its strokes i..j-1, each run's
+        Group).
+    """
+    x, y, width, height = group.box
+    inside = group.mask[y : y + height, x : x + width]
+    own = []
+    for stroke in strokes:
+        crop = stroke[y : y + height, x : x + width] & inside
+        if 2 * crop.sum() > stroke.sum():
+            own.append(crop)
+    boxes = [cv2.boundingRect(crop.view(np.uint8)) for crop in own]
+    own = [own[i] for i in np.argsort([bx + bw / 2 for bx, _, bw, _ in boxes], kind="stable")]
+    runs, parts = [], []
+    for i in range(len(own)):
+        ink = np.zeros_like(inside)
+        for j in range(i + 1, len(own) + 1):
+            ink |= own[j - 1]
+            part = _from_crop(group, ink)
+            if part.box[2] > widest:
+                break
+            runs.append((i, j))
+            parts.append(part)
+    return len(own), runs, parts
+
+
+def stroke_pairs(group: Group, strokes: list[np.ndarray]) -> list[tuple[Group, Group]]:
+    """The group parted in two between its strokes, ordered by the centre of their box:
+    digits that touch are still the strokes each was written with."""
+    count, runs, parts = stroke_runs(group, strokes)
+    run = dict(zip(runs, parts))
+    return [(run[(0, k)], run[(k, count)]) for k in range(1, count)]
+
+
+def _from_crop(group: Group, ink: np.ndarray) -> Group:
+    """A Group of some of `group`'s ink, given as (h, w) bool in its box."""
+    x, y, width, height = group.box
+    mask = np.zeros_like(group.mask)
+    mask[y : y + height, x : x + width] = ink
+    bx, by, bw, bh = cv2.boundingRect(ink.view(np.uint8))
+    box = (bx + x, by + y, bw, bh)
+    return Group(mask, box, np.array([box], np.int64))
+
+
 def partitions(group: Group) -> list[tuple[Group, Group]]:
     """A group of several pieces parted in two between pieces: the pieces whose centres lie
     left of each gap between centres go left, the rest right (digits side by side that reach

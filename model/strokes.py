@@ -21,6 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from model.canvas import PenStrokes
+
 CANVAS_SIZE = 280
 BRUSH_RANGE = (12, 26)  # px, round brush
 HEIGHT_RANGE = (0.45, 0.85)  # digit height as a share of the canvas
@@ -237,7 +239,7 @@ def write_numbers(
 
     Yields:
         (the characters written, left to right; rgba (*NUMBER_CANVAS, 4) uint8; (source,
-        writer)).
+        writer); the strokes drawn, as the canvas records them).
     """
     by_writer, letters_by_writer = defaultdict(list), defaultdict(list)
     for digit in digits:
@@ -262,4 +264,4 @@ def write_numbers(
         strokes = compose_number(chosen, rng, height, width)
         brush = int(rng.integers(NUMBER_BRUSHES[0], NUMBER_BRUSHES[1] + 1))
         rgba = render(strokes, brush, STYLES[index % len(STYLES)], height, width)
-        yield chosen, rgba, writer
+        yield chosen, rgba, writer, PenStrokes(tuple(strokes), float(brush))

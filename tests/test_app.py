@@ -15,18 +15,20 @@ import streamlit as st
 from conftest import REPO
 from streamlit.testing.v1 import AppTest
 
-from harness.digit_paths import draw_digit, draw_number
+from harness.digit_paths import canvas_json, draw_digit, draw_number, write_number
 from model.classifier import MODEL_DIR, MODEL_DIR_ENV
-from model.strokes import encode_png
+from model.strokes import encode_png, render
 
 TIMEOUT = 60
 CANVAS = "canvas-0-780"  # the first canvas' key on the wide canvas (app.CANVAS_WIDE)
 
 
-def canvas_value(rgba: np.ndarray) -> dict:
-    """What streamlit-drawable-canvas 0.13 stores for a drawing (json + PNG data URL)."""
+def canvas_value(rgba: np.ndarray, json_data: dict | None = None) -> dict:
+    """What streamlit-drawable-canvas 0.13 stores for a drawing (json + PNG data URL); by
+    default a scene whose strokes say nothing (the picture alone is read)."""
     url = "data:image/png;base64," + base64.b64encode(encode_png(rgba)).decode()
-    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url}, "backgroundFit": None}
+    raw = json_data or {"objects": [{"type": "path"}]}
+    return {"drawing": {"raw": raw, "data": url}, "backgroundFit": None}
 
 
 @pytest.fixture(autouse=True)
@@ -36,10 +38,10 @@ def fresh_caches():
     yield
 
 
-def run_app(drawing: np.ndarray | None = None, **state) -> AppTest:
+def run_app(drawing: np.ndarray | None = None, json_data: dict | None = None, **state) -> AppTest:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
     if drawing is not None:
-        at.session_state[CANVAS] = canvas_value(drawing)
+        at.session_state[CANVAS] = canvas_value(drawing, json_data)
     for key, value in state.items():
         at.session_state[key] = value
     return at.run()
@@ -123,6 +125,26 @@ def test_a_written_number_is_read_with_each_digit():
     pick.set_value("4: 5").run()
     assert not at.exception
     assert predictions(at) == {"Prediction (CNN)": "2025"}
+
+
+def test_touching_digits_are_read_with_the_canvas_strokes(monkeypatch):
+    """The page reads a drawing with the strokes the canvas records beside its picture:
+    digits written over each other are still the strokes each was written with."""
+    import model.recognize
+
+    strokes = write_number("1723", height=0.45, gap=[0.3, -0.1, -0.1])
+    given = []
+    real_read = model.recognize.read
+
+    def read_and_note(image, classifier, rejecter=None, counter=None, strokes=None):
+        given.append(strokes)
+        return real_read(image, classifier, rejecter, counter, strokes)
+
+    monkeypatch.setattr(model.recognize, "read", read_and_note)
+    at = run_app(render(strokes, 18, "black_on_white", 280, 780), canvas_json(strokes, 18))
+    assert not at.exception
+    assert predictions(at) == {"Prediction (CNN)": "1723"}
+    assert given and all(len(s.paths) == len(strokes) and s.width == 18 for s in given)
 
 
 def test_an_empty_drawing_shows_the_prompt():

@@ -286,9 +286,9 @@ def test_written_numbers_hold_one_writers_characters_and_a_letter_when_asked(pen
         for d, letter in zip(pen_digits[::50], itertools.cycle("AHK"))
     ]  # stand-in letters, spread over the writers
     plain = list(write_numbers(pen_digits, 6, seed=3))
-    assert [len(chosen) for chosen, _, _ in plain] == [1, 2, 3, 4, 5, 6]
-    for chosen, rgba, writer in plain + list(write_numbers(pen_digits, 8, 3, (2, 3), letters)):
+    assert [len(chosen) for chosen, *_ in plain] == [1, 2, 3, 4, 5, 6]
+    for chosen, rgba, writer, _ in plain + list(write_numbers(pen_digits, 8, 3, (2, 3), letters)):
         assert rgba.shape == (*NUMBER_CANVAS, 4) and rgba[..., 3].any()
         assert {(c.source, c.writer) for c in chosen} == {writer}
-    for chosen, _, _ in write_numbers(pen_digits, 8, 3, (2, 3), letters):
+    for chosen, _, _, _ in write_numbers(pen_digits, 8, 3, (2, 3), letters):
         assert sum(isinstance(c.label, str) for c in chosen) == 1
