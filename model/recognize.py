@@ -225,10 +225,11 @@ def read(
     line = line_height(groups)
     declined = _declined_whole(steps, counts, rejecter)
     lone = len(groups) == 1
-    # Each stroke's ink, in the ink's pixels (the picture may have been shrunk).
+    # Each stroke's ink, in the ink's pixels (the picture may have been shrunk), where a
+    # group is to be cut.
     ink_strokes = (
         stroke_masks(found.mask, [path / scale for path in strokes.paths], strokes.width / scale)
-        if strokes is not None
+        if strokes is not None and (counts > 1).any()
         else []
     )
     parts: list[Preprocessed] = []
@@ -307,12 +308,12 @@ def _cut(
     classifier reads the least sure part best, a part the "not a digit" model declines
     counting as not read. Two digits: between the pen's `strokes` (each stroke's ink, from
     the canvas; [] for a picture) where such a parting reads both sides at least `sure`ly;
-    else between pieces (`segment.partitions`), straight down
-    columns across the group or with the ink between two close columns given to both sides
-    (`segment.pair_cuts`), or, where none of these reads both sides surely, along the paths
-    near those columns that cross the least ink (`segment.seams`); more: the best sequence
-    of straight cuts or of runs of strokes (`_chain`). Each part is read as the number's
-    digits are, with its `pen`. The group as it is when no cut reads every part at least `sure`ly.
+    else between pieces (`segment.partitions`), straight down columns across the group or
+    with the ink between two close columns given to both sides (`segment.pair_cuts`), or,
+    where none of these reads both sides surely, along the paths near those columns that
+    cross the least ink (`segment.seams`); more: the best sequence of straight cuts or of
+    runs of strokes (`_chain`). Each part is read as the number's digits are, with its
+    `pen`. The group as it is when no cut reads every part at least `sure`ly.
 
     A `lone` group (all the ink) is tried only at the LONE_CUTS columns where the least ink
     crosses, and never with ink given to both sides: each cut tried is one more chance to

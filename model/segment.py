@@ -320,13 +320,8 @@ def between(group: Group, start, stop) -> Group | None:
     x, y, width, height = group.box
     columns = np.arange(x, x + width)[None, :]
     inside = (columns >= np.reshape(start, (-1, 1))) & (columns < np.reshape(stop, (-1, 1)))
-    part = np.zeros_like(group.mask)
-    part[y : y + height, x : x + width] = group.mask[y : y + height, x : x + width] & inside
-    box = cv2.boundingRect(part[y : y + height, x : x + width].view(np.uint8))
-    if box[2] == 0:
-        return None
-    box = (box[0] + x, box[1] + y, box[2], box[3])
-    return Group(part, box, np.array([box], np.int64))
+    ink = group.mask[y : y + height, x : x + width] & inside
+    return _from_crop(group, ink) if ink.any() else None
 
 
 def _label(mask: np.ndarray, box: tuple[int, int, int, int]):
