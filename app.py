@@ -424,8 +424,11 @@ def pick_digit(reading: Reading) -> int:
     return labels.index(pick)
 
 
-def show_model_input(steps: Preprocessed, name: str, model: Classifier, show_why: bool) -> None:
-    """The 28x28 image the model saw, and which of its pixels drove the answer."""
+def show_model_input(
+    steps: Preprocessed, name: str, model: Classifier, show_why: bool, redrawn: bool = False
+) -> None:
+    """The 28x28 image the model saw, and which of its pixels drove the answer; `redrawn`:
+    whether it came from the canvas' strokes redrawn with a thinner pen."""
     figures = [(enlarge(steps.digit_28x28), "What the model sees: 28x28 pixels")]
     if show_why:
         with shown_errors("Showing which pixels drove the answer"):
@@ -437,6 +440,11 @@ def show_model_input(steps: Preprocessed, name: str, model: Classifier, show_why
                 )
             )
     st.html(pictures(figures))
+    if redrawn:
+        st.caption(
+            "Your pen is heavy for a digit this small, so it was read from your strokes "
+            "redrawn with a thinner pen: a heavy pen fills the loops of a small digit."
+        )
     steps_panel = st.expander(
         "How the drawing became the model's input", key="steps", on_change="rerun"
     )
@@ -485,7 +493,7 @@ def show_results(
         for column, reading in zip(columns, readings.values()):
             picked = reading.digits[min(pick, len(reading.digits) - 1)]
             column.html(probability_bars(picked.probabilities))
-        show_model_input(first.digits[pick].steps, name, models[name], show_why)
+        show_model_input(first.digits[pick].steps, name, models[name], show_why, first.redrawn)
         digit = first.digits[pick]
         click = Click(
             drawing_png=drawing_png,

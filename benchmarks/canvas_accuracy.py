@@ -135,11 +135,6 @@ def main() -> int:
     print(
         f"single digits read as several: {several} of {len(results)} ({several / len(results):.2%})"
     )
-    canvas_hits = np.array([r.number == str(d.label) for r, d in zip(on_canvas, digits)])
-    print(
-        f"read as the app reads the canvas (picture and strokes): {canvas_hits.mean():.2%} "
-        f"right, {sum(len(r.digits) > 1 for r in on_canvas)} read as several"
-    )
     right_and_sure = hits & ~unsure
     print(f"right and sure: {right_and_sure.mean():.2%} ({right_and_sure.sum()}/{len(hits)})")
     dots = sum(any("dot" in d for d in r.get("doubts", [])) for r in results)
@@ -151,6 +146,21 @@ def main() -> int:
     )
     if alone is not None:
         print(f"right and sure, digits {split_by_alone(right_and_sure, alone, 'at normal size')}")
+    canvas_hits = np.array([r.number == str(d.label) for r, d in zip(on_canvas, digits)])
+    canvas_sure = canvas_hits & ~np.array([r.unsure for r in on_canvas])
+    print(
+        f"\nread as the app reads the canvas (picture and strokes): {canvas_hits.mean():.2%} "
+        f"right, {sum(len(r.digits) > 1 for r in on_canvas)} read as several, "
+        f"{sum(r.not_digit for r in on_canvas)} declined, "
+        f"{sum(any(d.dot for d in r.digits) for r in on_canvas)} called a dot; "
+        f"right and sure {canvas_sure.mean():.2%} ({canvas_sure.sum()}/{len(hits)})"
+    )
+    if alone is not None:
+        print(f"  right and sure, digits {split_by_alone(canvas_sure, alone, 'at normal size')}")
+    canvas_by_half = defaultdict(list)
+    for hit, digit in zip(canvas_sure, digits):
+        canvas_by_half[HALVES[writer_half(digit.source, digit.writer)]].append(bool(hit))
+    report("read as the app reads the canvas, right and sure, per writer half", canvas_by_half)
     report("per writer half (model/strokes.py: writer_half)", by_half)
     report("per style", by_style)
     report("per source", by_source)

@@ -8,8 +8,9 @@ The app receives each stroke's canvas as PNG bytes and runs `read_image` (decode
 `occlusion_saliency` (one batch of erased copies through the model); for a number, with the
 strokes the canvas records beside its picture (`canvas_strokes`). This times exactly those
 calls on UNIPEN pen-stroke digits drawn as the app's canvas draws them (black on white,
-280x280, brush 12-26 px), with and without the saliency, and on 200 six-digit numbers written
-on the app's wide canvas (model/strokes.py: compose_number).
+280x280, brush 12-26 px), with and without the saliency, on 200 six-digit numbers written
+on the app's wide canvas (model/strokes.py: compose_number), and on 200 digits written small
+with a heavy pen, which are read redrawn from their strokes (`canvas.with_mnist_pen`).
 In the same run it times the naive path: the same decode and preprocessing, then Keras'
 `model.predict` on each image, and prints the ratio.
 """
@@ -33,7 +34,15 @@ from model.imageio import read_image
 from model.preprocessing import preprocess
 from model.recognize import read
 from model.reject import load_rejecter
-from model.strokes import compose_number, drawings, encode_png, load_pen_digits, render
+from model.strokes import (
+    SMALL,
+    compose_number,
+    drawings,
+    encode_png,
+    load_pen_digits,
+    place_strokes,
+    render,
+)
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:
@@ -89,12 +98,17 @@ def main() -> int:
     for _ in range(200):
         strokes = compose_number([digits[i] for i in rng.choice(len(digits), 6)], rng, 280, 780)
         png = encode_png(render(strokes, 18, "black_on_white", 280, 780))
-        numbers.append((png, canvas_json(strokes, 18)))
+        numbers.append((png, canvas_json(strokes, 18), 780))
+    # Digits written small, as on a phone, with a heavy pen: read redrawn from their strokes.
+    small = [
+        (encode_png(rgba), canvas_json(place_strokes(digit, pen), pen.brush), 280)
+        for digit, pen, rgba in drawings(digits[:200], style="black_on_white", **SMALL)
+    ]
 
-    def served_canvas(drawing: tuple[bytes, dict], saliency: bool = False) -> np.ndarray:
-        png, json_data = drawing
+    def served_canvas(drawing: tuple[bytes, dict, int], saliency: bool = False) -> np.ndarray:
+        png, json_data, canvas_width = drawing
         image = read_image(png)
-        strokes = canvas_strokes(json_data, image.shape[1] / 780)
+        strokes = canvas_strokes(json_data, image.shape[1] / canvas_width)
         reading = read(image, classifier, rejecter, counter, strokes)
         picked = reading.digits[reading.least_certain()]
         if saliency:
@@ -102,6 +116,7 @@ def main() -> int:
         return picked.probabilities
 
     number_times = time_each(served_canvas, numbers)
+    small_times = time_each(served_canvas, small)
     number_why_times = time_each(lambda drawing: served_canvas(drawing, True), numbers)
     with_why = time_each(served_with_saliency, pngs)
 
@@ -125,6 +140,7 @@ def main() -> int:
         ("as the page: the same + saliency (default on)", percentiles(with_why)),
         ("a 6-digit number (280x780 canvas)", percentiles(number_times)),
         ("the same + saliency of one digit", percentiles(number_why_times)),
+        ("a digit written small, redrawn from its strokes", percentiles(small_times)),
         ("naive: a digit + keras model.predict", naive_p),
     ]
     print(f"Per-drawing server latency, {args.model}, {len(pngs)} UNIPEN drawings as canvas PNGs")

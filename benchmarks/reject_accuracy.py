@@ -6,9 +6,10 @@
 The letters of ../shared/data/letters_dev.jsonl.gz by the writers of half 1
 (model/strokes.py: writer_half; train_reject.py trains on half 0 only) are drawn as canvas
 PNGs the way benchmarks/canvas_accuracy.py draws digits, and read by `python -m
-model.predict --json`. Reported: the share declined ("not_digit": true) of the letters that
-look like no digit (A E F H K M N P R W X f h k m n r w x), per letter; and, for the record,
-how the letters that many people write like digits (O l S Z ...) are answered. Also: numbers
+model.predict --json` (and as the app reads its canvas, with the pen's strokes). Reported:
+the share declined ("not_digit": true) of the letters that look like no digit (A E F H K M N
+P R W X f h k m n r w x), per letter; and, for the record, how the letters that many people
+write like digits (O l S Z ...) are answered. Also: numbers
 of 2-5 characters by the same writers with one of those letters inside (model/strokes.py:
 write_numbers), which must be declined whole ("number": null). Real digits declined:
 `python -m benchmarks.canvas_accuracy`; numbers: `python -m benchmarks.number_accuracy`.
@@ -27,7 +28,15 @@ import numpy as np
 from benchmarks.machine import describe
 from benchmarks.predict import canvas_reader, predict_json
 from harness import PEN_DIGITS
-from model.strokes import drawings, encode_png, load_pen_digits, write_numbers, writer_half
+from model.canvas import PenStrokes
+from model.strokes import (
+    drawings,
+    encode_png,
+    load_pen_digits,
+    place_strokes,
+    write_numbers,
+    writer_half,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 LETTERS = PEN_DIGITS.parent / "letters_dev.jsonl.gz"
@@ -48,13 +57,15 @@ def main() -> int:
     digits = [d for d in load_pen_digits(PEN_DIGITS) if writer_half(d.source, d.writer) == 1]
     clear_letters = [item for item in letters if item.label in NO_DIGIT_LOOK]
     with tempfile.TemporaryDirectory(prefix="letters-") as folder:
-        paths = []
-        for index, (_, _, rgba) in enumerate(drawings(letters, seed=7)):
+        paths, letters_on_canvas = [], []
+        read_canvas = canvas_reader()
+        for index, (item, pen, rgba) in enumerate(drawings(letters, seed=7)):
+            strokes = PenStrokes(tuple(place_strokes(item, pen)), float(pen.brush))
+            letters_on_canvas.append(read_canvas(rgba, strokes).not_digit)
             path = Path(folder) / f"{index:05d}.png"
             path.write_bytes(encode_png(rgba))
             paths.append(path)
         number_paths, on_canvas = [], []
-        read_canvas = canvas_reader()
         written = write_numbers(digits, args.numbers, 7, (2, 3, 4, 5), clear_letters)
         for index, (_, rgba, _, strokes) in enumerate(written):
             on_canvas.append(read_canvas(rgba, strokes).number is None)
@@ -76,6 +87,13 @@ def main() -> int:
         f"({sum(clear)}/{len(clear)})"
     )
     print("  " + "  ".join(f"{k} {np.mean(declined[k]):.0%}" for k in sorted(NO_DIGIT_LOOK)))
+    clear_on_canvas = [
+        d for d, item in zip(letters_on_canvas, letters) if item.label in NO_DIGIT_LOOK
+    ]
+    print(
+        f"  the same, as the app reads the canvas (picture and strokes): "
+        f"{np.mean(clear_on_canvas):.2%} ({sum(clear_on_canvas)}/{len(clear_on_canvas)})"
+    )
     print(
         f"other letters (many written like digits: O l S Z b g q ...), declined: "
         f"{np.mean(others):.2%} ({sum(others)}/{len(others)})"

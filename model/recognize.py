@@ -7,11 +7,11 @@ answer should be shown as a guess rather than as the answer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from model.canvas import PenStrokes
+from model.canvas import PenStrokes, with_mnist_pen
 from model.classifier import Classifier
 from model.count import Counter
 from model.preprocessing import (
@@ -54,6 +54,9 @@ INK_MASS_RANGE = (28.0, 230.0)
 WIDEST = 1.7
 # A mark whose longest side is under this many pen widths is a dot, not a digit.
 MIN_LENGTH_IN_PEN_WIDTHS = 1.5
+# The canvas' strokes are the picture's when their brush covers this share of its ink: only
+# then is a drawing redrawn from them (`canvas.with_mnist_pen`).
+DRAWN_WITH = 0.98
 # More separate marks than this is not one handwritten digit.
 MAX_MARKS = 4
 # Groups of ink side by side each read at least this surely are several digits, not one.
@@ -142,10 +145,13 @@ class Reading:
     Attributes:
         digits: one Recognition per digit, left to right; () when the picture has no ink.
         boxes: each digit's (x, y, width, height) in the input picture's pixels.
+        redrawn: whether the picture was read redrawn from the canvas' strokes with a
+            thinner pen (`canvas.with_mnist_pen`).
     """
 
     digits: tuple[Recognition, ...] = ()
     boxes: tuple[tuple[int, int, int, int], ...] = ()
+    redrawn: bool = False
 
     @property
     def blank(self) -> bool:
@@ -196,11 +202,43 @@ def read(
     or, for one group, the counter), that is the reading, exactly as `recognize` gives it,
     doubts and all. Otherwise each group the counter says holds several digits is cut into
     them (`_cut`), and every digit is read on its own. Without a counter no group is cut.
-    Where the strokes part a group into its digits, that parting is taken (`_cut`).
+    Where the strokes part a group into its digits, that parting is taken (`_cut`). A drawing
+    whose pen is heavier than MNIST's for its size is read redrawn from its strokes with
+    MNIST's pen (`canvas.with_mnist_pen`).
     """
     found = find_ink(image)
     if found is None:
         return Reading()
+    if strokes is not None:
+        redrawn = with_mnist_pen(strokes, image.shape[:2], MIN_LENGTH_IN_PEN_WIDTHS)
+        if redrawn is not None and _drawn_with(found, strokes):
+            picture, thinner = redrawn
+            thin_ink = find_ink(picture)
+            if thin_ink is not None:
+                reading = _read(thin_ink, classifier, rejecter, counter, thinner)
+                return replace(reading, redrawn=True)
+    return _read(found, classifier, rejecter, counter, strokes)
+
+
+def _drawn_with(found: Ink, strokes: PenStrokes) -> bool:
+    """Whether the strokes are the picture's: each left ink, and together all of it."""
+    scale = found.input_scale
+    under = stroke_masks(
+        found.mask, [path / scale for path in strokes.paths], strokes.width / scale
+    )
+    if len(under) < len(strokes.paths):
+        return False
+    return np.logical_or.reduce(under).sum() >= DRAWN_WITH * found.mask.sum()
+
+
+def _read(
+    found: Ink,
+    classifier: Classifier,
+    rejecter: Rejecter | None,
+    counter: Counter | None,
+    strokes: PenStrokes | None,
+) -> Reading:
+    """`read`, the ink found in the picture as it is."""
     scale = found.input_scale
     groups = group_pieces(found.mask)
     pen = number_pen(found)

@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from model.canvas import PenStrokes
+from model.canvas import PenStrokes, pen_coverage
 
 CANVAS_SIZE = 280
 BRUSH_RANGE = (12, 26)  # px, round brush
@@ -128,16 +128,7 @@ def render(strokes: list[np.ndarray], brush: int, style: str, size: int = CANVAS
         on transparent paper (alpha 0 off the ink), as the canvas returns them.
     """
     width = width or size
-    coverage = np.zeros((size, width), np.uint8)
-    shift = 4  # sub-pixel precision: coordinates in 1/16 pixel
-    for stroke in strokes:
-        fixed = np.round(stroke * (1 << shift)).astype(np.int32).reshape(-1, 1, 2)
-        if len(fixed) == 1 or np.all(fixed == fixed[0]):
-            cv2.circle(
-                coverage, tuple(fixed[0, 0]), (brush << shift) // 2, 255, -1, cv2.LINE_AA, shift
-            )
-        else:
-            cv2.polylines(coverage, [fixed], False, 255, brush, cv2.LINE_AA, shift)
+    coverage = pen_coverage(strokes, brush, (size, width))
     rgba = np.empty((size, width, 4), np.uint8)
     if style == "white_on_black":
         rgba[:, :, :3] = coverage[:, :, None]

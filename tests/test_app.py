@@ -147,6 +147,19 @@ def test_touching_digits_are_read_with_the_canvas_strokes(monkeypatch):
     assert given and all(len(s.paths) == len(strokes) and s.width == 18 for s in given)
 
 
+def test_a_small_digit_with_a_heavy_pen_is_read_from_its_strokes_and_the_page_says_so():
+    strokes = write_number("7", height=0.12)  # 34 px high on the 780x280 canvas, brush 18
+    at = run_app(render(strokes, 18, "black_on_white", 280, 780), canvas_json(strokes, 18))
+    assert not at.exception
+    assert predictions(at) == {"Prediction (CNN)": "7"}
+    assert any("redrawn with a thinner pen" in c.value for c in at.caption)
+    # Drawn large with the same pen, it is read as drawn, and nothing is said.
+    strokes = write_number("7", height=0.6)
+    at = run_app(render(strokes, 18, "black_on_white", 280, 780), canvas_json(strokes, 18))
+    assert predictions(at) == {"Prediction (CNN)": "7"}
+    assert not any("redrawn" in c.value for c in at.caption)
+
+
 def test_an_empty_drawing_shows_the_prompt():
     at = run_app(np.full((280, 280, 4), 255, np.uint8))
     assert predictions(at) == {}

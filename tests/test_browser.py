@@ -118,6 +118,15 @@ def test_a_number_written_with_the_mouse_is_read(page):
     clear(page)
 
 
+def test_a_small_digit_written_with_the_mouse_is_read_from_its_strokes(page):
+    """Written small with the default brush, as on a phone, a 7's corner fills: the page
+    reads the strokes the real canvas recorded, redrawn with a thinner pen, and says so."""
+    answer = draw_and_wait(page, write_number("7", height=0.12))
+    assert answer == {"Prediction (CNN)": "7"}
+    page.get_by_text("redrawn with a thinner pen").wait_for(state="visible", timeout=10_000)
+    clear(page)
+
+
 def test_stroke_begun_at_the_top_edge_is_drawn(page):
     """The canvas' toolbar sits above the canvas, never over its top edge, where its box
     would swallow a stroke begun there."""
