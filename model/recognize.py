@@ -66,9 +66,10 @@ SPLIT_CONFIDENCE = 0.9
 # the least ink crosses): a single digit is almost never cut in two.
 LONE_CUT = 0.995
 LONE_CUTS = 5
-# Three or more digits run together, this many times as wide as the line is high, are cut
-# as a chain (`_chain`): at up to CHAIN_CUTS places into parts at most CHAIN_PART times as
-# wide as the line is high.
+# Three or more digits run together are cut as a chain (`_chain`): at up to CHAIN_CUTS
+# places into parts at most CHAIN_PART times as wide as the line is high. A group the "not
+# a digit" model declines whole is chained only when this many times as wide as the line is
+# high, and otherwise parted in two at most.
 CHAIN = 1.4
 CHAIN_CUTS = 8
 CHAIN_PART = 1.2
@@ -256,7 +257,14 @@ def _read(
             # One digit, or digits run together; a lone letter is never cut.
             one = counts[0] == 1 or whole.not_digit
         else:
-            several = set(whole.doubts) & SEVERAL or _each_a_digit(found, groups, classifier)
+            # Groups of ink that are not one digit, and wider than tall, are read as a number:
+            # it is declined only if a part is not a digit. (A letter in two groups, an H or
+            # a k, is taller than wide and stays declined whole.)
+            several = (
+                set(whole.doubts) & SEVERAL
+                or (whole.not_digit and _wider_than_tall(found))
+                or _each_a_digit(found, groups, classifier)
+            )
             one = not several
         if one:
             return Reading((whole,), (_in_input(whole.steps.bbox, scale),))
@@ -280,6 +288,10 @@ def _read(
             # as surely as SPLIT_CONFIDENCE: a letter the counter takes for several digits
             # (an H, an M) would otherwise part into pieces that pass for digits.
             sure = LONE_CUT if lone else SPLIT_CONFIDENCE if not_digit else 0.0
+            # And while narrow, in two at most (CHAIN), whatever the counter says: each more
+            # part is one more chance for the pieces of a letter to pass for digits.
+            if not_digit and group.box[2] <= CHAIN * line:
+                count = 2
             cut_out = _cut(
                 found, group, int(count), line, pen, classifier, rejecter, sure, lone, ink_strokes
             )
@@ -288,6 +300,12 @@ def _read(
         return Reading((whole,), (_in_input(whole.steps.bbox, scale),))
     digits = tuple(recognize_steps(parts, classifier, rejecter))
     return Reading(digits, tuple(_in_input(s.bbox, scale) for s in parts))
+
+
+def _wider_than_tall(found: Ink) -> bool:
+    """Whether all the ink together is at least as wide as it is high."""
+    _, _, width, height = marks_box(found.mark_boxes)
+    return width >= height
 
 
 def group_steps(found: Ink, groups: list[Group], pen: float | None = None) -> list[Preprocessed]:
@@ -349,14 +367,15 @@ def _cut(
     else between pieces (`segment.partitions`), straight down columns across the group or
     with the ink between two close columns given to both sides (`segment.pair_cuts`), or,
     where none of these reads both sides surely, along the paths near those columns that
-    cross the least ink (`segment.seams`); more: the best sequence of straight cuts or of
-    runs of strokes (`_chain`). Each part is read as the number's digits are, with its
-    `pen`. The group as it is when no cut reads every part at least `sure`ly.
+    cross the least ink (`segment.seams`); three or more: the best sequence of at least three
+    parts, between straight cuts or runs of strokes (`_chain`). Each part is read as the
+    number's digits are, with its `pen`. The group as it is when no cut reads every part at
+    least `sure`ly.
 
     A `lone` group (all the ink) is tried only at the LONE_CUTS columns where the least ink
     crosses, and never with ink given to both sides: each cut tried is one more chance to
     read a single digit as two (a slashed 0 as "13", a 4 whose stem stands apart as "14")."""
-    if count == 2 or group.box[2] <= CHAIN * height:
+    if count == 2:
         # Touching digits are still the strokes each was written with.
         by_strokes = _best_pair(
             found, stroke_pairs(group, strokes), height, pen, classifier, rejecter
@@ -375,7 +394,7 @@ def _cut(
             best = around if around[0] > best[0] else best
         score, pair = best
         return list(pair) if pair and score >= sure else [group]
-    return _chain(found, group, height, pen, classifier, rejecter, sure, strokes)
+    return _chain(found, group, height, pen, classifier, rejecter, sure, strokes, count)
 
 
 def _best_pair(
@@ -410,12 +429,15 @@ def _chain(
     rejecter: Rejecter | None,
     sure: float,
     strokes: list[np.ndarray],
+    count: int,
 ) -> list[Group]:
-    """Three or more digits run together ("2025" written in one go), which no single cut
-    parts into two digits: the sequence of cuts whose parts are each read as a digit, the
-    least surely read of them as surely as can be (`_best_sequence` over the cut
-    candidates, and over the runs of the pen's `strokes`: the better of the two). The group
-    as it is when no sequence reads its least sure part at least `sure`ly."""
+    """`count` (three or more) digits run together ("2025" written in one go), which no
+    single cut parts into two digits: the sequence of at least `count` parts each read as a
+    digit, the least surely read of them as surely as can be (`_best_sequence` over the cut
+    candidates, and over the runs of the pen's `strokes`: the better of the two). Fewer
+    parts would leave two digits in one, and one of them unread: a narrow 1 between two
+    digits is otherwise left inside one of them. The group as it is when no sequence reads
+    its least sure part at least `sure`ly."""
     x, _, width, _ = group.box
     edges = [x, *sorted(cut_candidates(group, height, CHAIN_CUTS)), x + width]
     # Each part: the ink between two edges (by their left edge's order), not the whole
@@ -429,10 +451,10 @@ def _chain(
             if part is not None and part.box[3] >= TALL_PIECE * height:
                 spans.append((i, j))
                 parts.append(part)
-    best = _best_sequence(found, spans, parts, len(edges) - 1, pen, classifier, rejecter)
+    best = _best_sequence(found, spans, parts, len(edges) - 1, count, pen, classifier, rejecter)
     if strokes:
-        count, runs, parts = stroke_runs(group, strokes, CHAIN_PART * height)
-        by_strokes = _best_sequence(found, runs, parts, count, pen, classifier, rejecter)
+        last, runs, parts = stroke_runs(group, strokes, CHAIN_PART * height)
+        by_strokes = _best_sequence(found, runs, parts, last, count, pen, classifier, rejecter)
         best = max(best, by_strokes, key=_fewer_first)
     score, found_parts = best
     return found_parts if score >= sure and len(found_parts) > 1 else [group]
@@ -443,26 +465,30 @@ def _best_sequence(
     spans: list[tuple[int, int]],
     parts: list[Group],
     last: int,
+    least: int,
     pen: float,
     classifier: Classifier,
     rejecter: Rejecter | None,
 ) -> tuple[float, list[Group]]:
-    """The sequence of `parts` (each spanning edges (i, j), from edge 0 to `last`) whose
-    least surely read part is read most surely, by dynamic programming: (its least
-    confidence, its parts), or (0.0, []) when there is none."""
+    """The sequence of at least `least` of the `parts` (each spanning edges (i, j), from
+    edge 0 to `last`) whose least surely read part is read most surely, by dynamic
+    programming: (its least confidence, its parts), or (0.0, []) when there is none."""
     if not parts:
         return 0.0, []
     confidence, declined = _read_parts(found, parts, pen, classifier, rejecter)
     confidence = np.where(declined, 0.0, confidence)
-    # best[j]: (least confidence, parts) of the best way to read the ink left of edge j;
-    # as sure, the fewer parts the better: a digit is not cut where it need not be.
-    best: dict[int, tuple[float, list[Group]]] = {0: (1.0, [])}
+    # best[j, k]: (least confidence, parts) of the best way to read the ink left of edge j
+    # in k parts (k = `least`: that many or more); as sure, the fewer parts the better: a
+    # digit is not cut where it need not be.
+    best: dict[tuple[int, int], tuple[float, list[Group]]] = {(0, 0): (1.0, [])}
     for (i, j), part, score in zip(spans, parts, confidence):
-        if i in best:
-            candidate = (min(best[i][0], float(score)), best[i][1] + [part])
-            if j not in best or _fewer_first(candidate) > _fewer_first(best[j]):
-                best[j] = candidate
-    return best.get(last, (0.0, []))
+        for k in range(least + 1):
+            if (i, k) in best:
+                candidate = (min(best[i, k][0], float(score)), best[i, k][1] + [part])
+                after = (j, min(k + 1, least))
+                if after not in best or _fewer_first(candidate) > _fewer_first(best[after]):
+                    best[after] = candidate
+    return best.get((last, least), (0.0, []))
 
 
 def _fewer_first(reading: tuple[float, list[Group]]) -> tuple[float, int]:

@@ -9,10 +9,10 @@ import cv2
 import numpy as np
 import pytest
 
-from harness.digit_paths import DIGIT_PATHS, draw_digit, draw_number, write_number
+from harness.digit_paths import DIGIT_PATHS, draw_digit, draw_number, place, write_number
 from model.preprocessing import find_ink
-from model.recognize import read
-from model.segment import Group, cut_columns, group_pieces, pair_cuts
+from model.recognize import CHAIN, read
+from model.segment import Group, cut_columns, group_pieces, line_height, pair_cuts
 from model.strokes import STYLES, render
 
 # A 5 written with a lifted pen: its bar apart from its body.
@@ -201,29 +201,73 @@ class ReadsEverythingAs:
 
 class WideIsSeveral:
     """Stand-ins for the digit-count and "not a digit" models: ink wider than it is tall
-    holds two digits, and is no digit."""
+    holds `count` digits, and is no digit."""
+
+    def __init__(self, count: int = 2):
+        self.count = count
 
     def counts(self, digits: np.ndarray) -> np.ndarray:
-        return np.array([2 if ink_ratio(d) > 1 else 1 for d in digits.reshape(-1, 28, 28)])
+        return np.array([self.count if ink_ratio(d) > 1 else 1 for d in digits.reshape(-1, 28, 28)])
 
     def declines(self, digits: np.ndarray) -> np.ndarray:
         return np.array([ink_ratio(d) > 1 for d in digits.reshape(-1, 28, 28)])
 
 
+@pytest.mark.parametrize("count", [2, 3])
 @pytest.mark.parametrize("confidence, cut", [(0.8, False), (0.95, True)])
-def test_a_group_declined_whole_is_cut_only_where_both_sides_read_surely(confidence, cut):
+def test_a_group_declined_whole_is_cut_only_where_both_sides_read_surely(confidence, cut, count):
     """A 7 apart, then 33 run together: a group the "not a digit" model declines whole (a
     letter the counter takes for several digits, an H or an M) is cut only where both sides
-    read at least 90% surely; left whole, the number is declined. A group it takes for
-    digits is cut wherever its sides read best."""
+    read at least 90% surely, and in two at most while it is narrow, whatever the counter
+    says; left whole, the number is declined. A group it takes for digits is cut into as
+    many as the counter says, narrow or not, wherever its parts read best."""
     image = draw_number("733", height=0.45, gap=[0.3, 0.0], brush=14)
-    assert len(group_pieces(find_ink(image).mask)) == 2
-    models = WideIsSeveral()
+    found = find_ink(image)
+    groups = group_pieces(found.mask)
+    assert len(groups) == 2 and groups[1].box[2] <= CHAIN * line_height(groups)  # narrow
+    models = WideIsSeveral(count)
     reading = read(image, ReadsEverythingAs(confidence), models, models)
     assert len(reading.digits) == (3 if cut else 2)
     assert (reading.number is None) == (not cut)
     without = read(image, ReadsEverythingAs(confidence), None, models)
-    assert len(without.digits) == 3  # taken for digits: cut
+    assert len(without.digits) == 1 + count  # taken for digits: cut as counted
+
+
+def small_beside(small: int, tall: int, left: bool) -> np.ndarray:
+    """A hand-made digit `small` (a quarter of the canvas high) 40 px beside a digit `tall`
+    (0.6 of it): to its left, on its line, or to its right, by its middle."""
+    big, little = place(DIGIT_PATHS[tall], 280, 0.6), place(DIGIT_PATHS[small], 280, 0.25)
+    b, s = np.concatenate(big), np.concatenate(little)
+    if left:
+        shift = [b[:, 0].min() - 40 - s[:, 0].max(), b[:, 1].max() - s[:, 1].max()]
+    else:
+        shift = [b[:, 0].max() + 40 - s[:, 0].min(), b[:, 1].mean() - s[:, 1].mean()]
+    return render(big + [stroke + shift for stroke in little], 14, "black_on_white", 280, 280)
+
+
+class DeclinesSeveralMarks:
+    """A stand-in "not a digit" model: a 28x28 input with two or more separate marks is no
+    digit."""
+
+    def declines(self, digits: np.ndarray) -> np.ndarray:
+        marks = [cv2.connectedComponents((d > 0.5).view(np.uint8))[0] - 1 for d in digits]
+        return np.array(marks) >= 2
+
+
+@pytest.mark.parametrize("small, tall", [(0, 5), (7, 2)])
+def test_marks_declined_as_one_digit_and_wider_than_tall_are_read_as_a_number(small, tall):
+    """A small digit written low beside a tall one (not two marks side by side on the line,
+    and neither read 90% surely), which the "not a digit" model declines read as one digit:
+    wider than tall, it is read as a number of two, each read on its own. The same marks
+    taller than wide (a small mark beside a 1, like a k) stay one reading, declined."""
+    wide = small_beside(small, tall, left=True)
+    assert len(group_pieces(find_ink(wide).mask)) == 2
+    reading = read(wide, ReadsEverythingAs(0.8), DeclinesSeveralMarks())
+    assert reading.number == "33"
+    narrow = small_beside(small, 1, left=False)
+    assert len(group_pieces(find_ink(narrow).mask)) == 2
+    reading = read(narrow, ReadsEverythingAs(0.8), DeclinesSeveralMarks())
+    assert len(reading.digits) == 1 and reading.number is None
 
 
 @pytest.mark.parametrize(
