@@ -122,7 +122,7 @@ def main() -> int:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(jpeg)
                 corrections[(f"{digit.source}/{digit.writer}", digit.label)].append(path)
-        for index, (label, rgba, writer, _) in enumerate(numbers(args.numbers, SEED, half=0)):
+        for index, (label, rgba, writer, *_) in enumerate(numbers(args.numbers, SEED, half=0)):
             path = folder / "numbers" / f"{index:05d}_{label}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(encode_png(rgba))

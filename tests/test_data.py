@@ -1,9 +1,14 @@
-"""MNIST loading: local file, environment variable, download, and clear errors."""
+"""MNIST loading: local file, environment variable, download, and clear errors; the pen
+strokes file, with the records it cannot trust left out."""
 
 from __future__ import annotations
 
+import gzip
+import json
+
 import numpy as np
 import pytest
+from conftest import require
 
 from model import data
 from model.data import ENV_VAR, MnistUnavailableError, load_mnist
@@ -102,3 +107,41 @@ def test_shared_mnist_checks(mnist):
         974,
         1009,
     ]
+
+
+def write_pen_file(path, records):
+    with gzip.open(path, "wt", encoding="utf-8") as lines:
+        for label, strokes in records:
+            row = {"label": label, "strokes": strokes, "source": "s", "writer": "w"}
+            lines.write(json.dumps(row) + "\n")
+    return path
+
+
+def test_pen_records_moved_to_start_at_the_origin_are_left_out(tmp_path):
+    from model.strokes import load_pen_digits
+
+    records = [
+        (4, [[[0, 40], [0, 90]]]),  # touches x = 0 only: kept
+        (1, [[[0, 0], [80, 5]]]),  # a bar filed on its own, moved to (0, 0): left out
+        (8, [[[30, 10], [60, 50]], [[5, 0], [40, 0]]]),  # y = 0 only: kept
+        (0, [[[20, 30], [0, 60]], [[10, 0], [12, 3]]]),  # (0, 0) across strokes: left out
+    ]
+    digits = load_pen_digits(write_pen_file(tmp_path / "pen.jsonl.gz", records))
+    assert [d.label for d in digits] == [4, 8]
+    assert digits[0].strokes[0].tolist() == [[0, -40], [0, -90]]  # y flipped to point down
+
+
+def test_shared_pen_files_leave_out_only_ibm_records_moved_to_the_origin():
+    from harness import PEN_DIGITS
+    from model.strokes import load_pen_digits
+
+    require(PEN_DIGITS.is_file(), f"UNIPEN pen strokes not found at {PEN_DIGITS}")
+    with gzip.open(PEN_DIGITS, "rt", encoding="utf-8") as lines:
+        rows = [json.loads(line) for line in lines]
+    digits = load_pen_digits(PEN_DIGITS)
+    assert len(rows) == 6929 and len(digits) == 6533
+    kept = {(d.source, d.writer) for d in digits}
+    left_out = len(rows) - len(digits)
+    from_ibm = sum(r["source"] == "ibm" for r in rows) - sum(d.source == "ibm" for d in digits)
+    assert left_out == from_ibm == 396
+    assert {(r["source"], r["writer"]) for r in rows} == kept  # every writer keeps digits
