@@ -53,7 +53,7 @@ def load_pen_digits(path: str | Path) -> list[PenDigit]:
     396 of the 6,929 digits and 2,151 of the 46,852 letters, all from 22 of ibm's files.
     Where a file holds them, a character written in several strokes is often filed as one
     record per stroke, each under the character's label: a 4's upright filed alone as a "4",
-    its bar as a "1", a circle as an "8". Which of them are whole cannot be told from the
+    a flat bar as a "1", one loop as an "8". Which of them are whole cannot be told from the
     file, so none is used.
     """
     digits = []
@@ -61,7 +61,7 @@ def load_pen_digits(path: str | Path) -> list[PenDigit]:
         for line in lines:
             row = json.loads(line)
             strokes = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in row["strokes"]]
-            if refiled(strokes):
+            if strokes and refiled(strokes):
                 continue
             for points in strokes:
                 points[:, 1] = -points[:, 1]
@@ -71,8 +71,8 @@ def load_pen_digits(path: str | Path) -> list[PenDigit]:
 
 def refiled(strokes: list[np.ndarray]) -> bool:
     """Whether a record's raw tablet points (before the flip) start at exactly (0, 0) in both
-    x and y: the mark of the records `load_pen_digits` leaves out. No other record in the
-    files does: real tablet coordinates never touch both axes."""
+    x and y: the mark of the records `load_pen_digits` leaves out (no record of the other
+    sources has it). `strokes`: one or more (points, 2) arrays."""
     least = np.concatenate(strokes).min(axis=0)
     return bool(least[0] == 0 and least[1] == 0)
 
