@@ -223,13 +223,17 @@ def read(
 
 def _drawn_with(found: Ink, strokes: PenStrokes) -> bool:
     """Whether the strokes are the picture's: each left ink, and together all of it."""
-    scale = found.input_scale
-    under = stroke_masks(
-        found.mask, [path / scale for path in strokes.paths], strokes.width / scale
-    )
+    under = _stroke_ink(found, strokes)
     if len(under) < len(strokes.paths):
         return False
     return np.logical_or.reduce(under).sum() >= DRAWN_WITH * found.mask.sum()
+
+
+def _stroke_ink(found: Ink, strokes: PenStrokes) -> list[np.ndarray]:
+    """Each stroke's ink, in the ink's pixels (the picture may have been shrunk):
+    `segment.stroke_masks`."""
+    scale = found.input_scale
+    return stroke_masks(found.mask, [path / scale for path in strokes.paths], strokes.width / scale)
 
 
 def _read(
@@ -271,13 +275,8 @@ def _read(
     line = line_height(groups)
     declined = _declined_whole(steps, counts, rejecter)
     lone = len(groups) == 1
-    # Each stroke's ink, in the ink's pixels (the picture may have been shrunk), where a
-    # group is to be cut.
-    ink_strokes = (
-        stroke_masks(found.mask, [path / scale for path in strokes.paths], strokes.width / scale)
-        if strokes is not None and (counts > 1).any()
-        else []
-    )
+    # Each stroke's ink, where a group is to be cut.
+    ink_strokes = _stroke_ink(found, strokes) if strokes is not None and (counts > 1).any() else []
     parts: list[Preprocessed] = []
     for group, step, count, not_digit in zip(groups, steps, counts, declined):
         if count == 1:
