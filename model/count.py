@@ -29,11 +29,15 @@ class Counter:
     def __init__(self, folder: str | Path):
         self.model = Classifier(Path(folder) / MODEL_FILE, classes=CLASSES)
 
+    def probabilities(self, digits: np.ndarray) -> np.ndarray:
+        """(N, 3) float32, rows summing to 1: how likely each (28, 28) float32 input holds
+        one digit, two, or three or more."""
+        return self.model.predict(np.asarray(digits, np.float32).reshape(-1, 28, 28))
+
     def counts(self, digits: np.ndarray) -> np.ndarray:
         """(N,) int64 in 1..3 (3: three or more): how many digits each (28, 28) float32
-        input holds."""
-        digits = np.asarray(digits, np.float32).reshape(-1, 28, 28)
-        return self.model.predict(digits).argmax(axis=1) + 1
+        input most likely holds."""
+        return self.probabilities(digits).argmax(axis=1) + 1
 
 
 def load_counter(folder: str | Path) -> Counter | None:

@@ -34,7 +34,9 @@ from model.segment import (
     cut_candidates,
     cut_columns,
     group_pieces,
+    joined,
     line_height,
+    overlapping,
     pair_cuts,
     partitions,
     seams,
@@ -73,6 +75,9 @@ LONE_CUTS = 5
 CHAIN = 1.4
 CHAIN_CUTS = 8
 CHAIN_PART = 1.2
+# A group the counter calls three or more is also cut in two where it gives two at least
+# this probability (its second guess): two digits written wide, a crossed 7.
+SECOND_GUESS = 0.1
 
 NOT_A_DIGIT = "this does not look like a digit"
 LOW_CONFIDENCE = "the model is not confident"
@@ -197,15 +202,16 @@ def read(
     """Read a digit or a number written left to right (see `preprocessing.preprocess`
     for `image`), with the pen's `strokes` when the canvas recorded them.
 
-    The ink is gathered into groups (`segment.group_pieces`), one per digit unless digits
-    touch. Unless the groups stand side by side, the ink is first read as one digit; when
-    nothing says it is several (see `doubts_about`: marks side by side, too wide, scattered;
-    or, for one group, the counter), that is the reading, exactly as `recognize` gives it,
-    doubts and all. Otherwise each group the counter says holds several digits is cut into
-    them (`_cut`), and every digit is read on its own. Without a counter no group is cut.
+    The ink is gathered into groups (`segment.group_pieces`), one per digit unless digits touch;
+    neighbours whose boxes overlap are joined where the counter calls them one digit
+    (`_join_overlapping`). Unless the groups stand side by side, the ink is first read as one
+    digit; when nothing says it is several (see `doubts_about`: marks side by side, too wide,
+    scattered; or, for one group, the counter), that is the reading, exactly as `recognize`
+    gives it, doubts and all. Otherwise each group the counter says holds several digits is cut
+    into them (`_cut`), and every digit is read on its own. Without a counter no group is cut.
     Where the strokes part a group into its digits, that parting is taken (`_cut`). A drawing
-    whose pen is heavier than MNIST's for its size is read redrawn from its strokes with
-    MNIST's pen (`canvas.with_mnist_pen`).
+    whose pen is heavier than MNIST's for its size is read redrawn from its strokes with MNIST's
+    pen (`canvas.with_mnist_pen`).
     """
     found = find_ink(image)
     if found is None:
@@ -247,11 +253,14 @@ def _read(
     scale = found.input_scale
     groups = group_pieces(found.mask)
     pen = number_pen(found)
+    if counter is not None:
+        groups = _join_overlapping(found, groups, pen, classifier, rejecter, counter)
     steps = group_steps(found, groups, pen)
     if counter is not None:
-        counts = counter.counts(np.stack([s.digit_28x28 for s in steps]))
+        count_probabilities = counter.probabilities(np.stack([s.digit_28x28 for s in steps]))
     else:
-        counts = np.ones(len(groups), np.int64)
+        count_probabilities = np.eye(3, dtype=np.float32)[np.zeros(len(groups), np.int64)]
+    counts = count_probabilities.argmax(axis=1) + 1
     whole = None
     # Marks side by side are several digits, as `doubts_about` would say of the whole: then
     # the whole is not read as one digit at all.
@@ -278,7 +287,9 @@ def _read(
     # Each stroke's ink, where a group is to be cut.
     ink_strokes = _stroke_ink(found, strokes) if strokes is not None and (counts > 1).any() else []
     parts: list[Preprocessed] = []
-    for group, step, count, not_digit in zip(groups, steps, counts, declined):
+    for group, step, count, likely, not_digit in zip(
+        groups, steps, counts, count_probabilities, declined
+    ):
         if count == 1:
             parts.append(step)
         else:
@@ -294,11 +305,64 @@ def _read(
             cut_out = _cut(
                 found, group, int(count), line, pen, classifier, rejecter, sure, lone, ink_strokes
             )
+            if count >= 3 and likely[1] >= SECOND_GUESS:
+                # Cut in two as well, and keep the likelier reading: the counter's
+                # probability times how surely the least sure part is read.
+                two = _cut(
+                    found, group, 2, line, pen, classifier, rejecter, sure, lone, ink_strokes
+                )
+                least = [_least_sure(found, p, pen, classifier, rejecter) for p in (cut_out, two)]
+                if likely[1] * least[1] > likely[2] * least[0]:
+                    cut_out = two
             parts += group_steps(found, cut_out, pen) if len(cut_out) > 1 else [step]
     if len(parts) == 1 and whole is not None:  # one digit after all, with its doubts
         return Reading((whole,), (_in_input(whole.steps.bbox, scale),))
     digits = tuple(recognize_steps(parts, classifier, rejecter))
     return Reading(digits, tuple(_in_input(s.bbox, scale) for s in parts))
+
+
+def _join_overlapping(
+    found: Ink,
+    groups: list[Group],
+    pen: float,
+    classifier: Classifier,
+    rejecter: Rejecter | None,
+    counter: Counter,
+) -> list[Group]:
+    """Neighbouring groups whose boxes overlap (`segment.overlapping`) joined into one where
+    the counter calls the two together one digit, the classifier reads them together at
+    least SPLIT_CONFIDENCE surely and the "not a digit" model does not decline them: a 4
+    whose angle, written apart, reaches under its stem ("ч"), read otherwise as "41"."""
+    pairs = overlapping(groups)
+    if not pairs:
+        return groups
+    candidates = [joined(groups[i], groups[i + 1]) for i in pairs]
+    batch = np.stack([s.digit_28x28 for s in group_steps(found, candidates, pen)])
+    one = counter.probabilities(batch).argmax(axis=1) == 0
+    one &= classifier.predict(batch).max(axis=1) >= SPLIT_CONFIDENCE
+    if rejecter is not None:
+        one &= ~rejecter.declines(batch)
+    result, skip = [], -1
+    for i, group in enumerate(groups):
+        if i == skip:  # joined to the group before it
+            continue
+        if i in pairs and one[pairs.index(i)]:
+            result.append(candidates[pairs.index(i)])
+            skip = i + 1
+        else:
+            result.append(group)
+    return result
+
+
+def _least_sure(
+    found: Ink, parts: list[Group], pen: float, classifier: Classifier, rejecter: Rejecter | None
+) -> float:
+    """How surely the least sure of the parts a group was cut into is read (a part the "not a
+    digit" model declines: 0); 0 when the group was left whole."""
+    if len(parts) < 2:
+        return 0.0
+    confidence, declined = _read_parts(found, parts, pen, classifier, rejecter)
+    return float(np.where(declined, 0.0, confidence).min())
 
 
 def _wider_than_tall(found: Ink) -> bool:

@@ -306,6 +306,25 @@ def seams(group: Group, columns: list[int]) -> list[np.ndarray]:
     return [p for p, c in zip(picture, columns) if not (p == c).all()]
 
 
+def overlapping(groups: list[Group]) -> list[int]:
+    """The positions i of the neighbours (groups[i], groups[i + 1]), left to right, whose
+    boxes overlap horizontally: one digit's pieces may stand so (the angle of a 4 written
+    apart from its stem, reaching under it), digits side by side seldom do."""
+    return [
+        i
+        for i, (a, b) in enumerate(zip(groups, groups[1:]))
+        if min(a.box[0] + a.box[2], b.box[0] + b.box[2]) > max(a.box[0], b.box[0])
+    ]
+
+
+def joined(a: Group, b: Group) -> Group:
+    """Two groups' ink as one group."""
+    x0, y0 = min(a.box[0], b.box[0]), min(a.box[1], b.box[1])
+    x1 = max(a.box[0] + a.box[2], b.box[0] + b.box[2])
+    y1 = max(a.box[1] + a.box[3], b.box[1] + b.box[3])
+    return Group(a.mask | b.mask, (x0, y0, x1 - x0, y1 - y0), np.concatenate([a.pieces, b.pieces]))
+
+
 def cut(group: Group, column) -> tuple[Group, Group] | None:
     """The group split at picture column `column` (or along a (height,) path of columns,
     `seams`): (left, right), or None when a side would be empty."""

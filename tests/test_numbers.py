@@ -12,7 +12,14 @@ import pytest
 from harness.digit_paths import DIGIT_PATHS, draw_digit, draw_number, place, write_number
 from model.preprocessing import find_ink
 from model.recognize import CHAIN, read
-from model.segment import Group, cut_columns, group_pieces, line_height, pair_cuts
+from model.segment import (
+    Group,
+    cut_columns,
+    group_pieces,
+    line_height,
+    overlapping,
+    pair_cuts,
+)
 from model.strokes import STYLES, render
 
 # A 5 written with a lifted pen: its bar apart from its body.
@@ -135,6 +142,29 @@ def test_a_four_in_two_strokes_apart_stays_one_digit(cnn, number, brush):
     assert reading.number == number and not reading.unsure
 
 
+# A 4 written as a "ч": the angle and bar, then the stem apart, leaning so that its foot
+# reaches under the bar (their boxes overlap, their ink does not meet).
+FOUR_LEANING = [
+    np.array([[0.15, 0.02], [0.1, 0.75], [0.45, 0.75], [0.62, 0.2]]),
+    np.array([[0.8, 0.0], [0.55, 1.0]]),
+]
+
+
+@pytest.mark.parametrize("brush", [10, 14])
+@pytest.mark.parametrize("number", ["4", "14", "45", "2024"])
+def test_a_four_whose_stem_reaches_under_its_angle_stays_one_digit(cnn, counter, number, brush):
+    """The two pieces stand side by side as two digits would (`segment.group_pieces` keeps
+    them apart), but their boxes overlap: the count model calls them together one digit, and
+    the reader reads them a 4, not "11"."""
+    image = render(write_number(number, height=0.55, paths={4: FOUR_LEANING}), brush,
+                   "black_on_white", 280, 780)  # fmt: skip
+    found = find_ink(image)
+    groups = group_pieces(found.mask)
+    assert len(groups) == len(number) + number.count("4")  # each 4 in two groups
+    assert len(overlapping(groups)) == number.count("4")
+    assert read(image, cnn, None, counter).number == number
+
+
 class ReadsOneDigitWide:
     """A stand-in digit reader for segmentation: sure (0.99) of a glyph 0.45-0.85 times as
     wide as it is high, as the hand-made digits other than 1 are; unsure (0.5) of a wider one
@@ -144,10 +174,7 @@ class ReadsOneDigitWide:
     def predict(self, digits: np.ndarray) -> np.ndarray:
         probabilities = np.zeros((len(digits), 10), np.float32)
         for row, digit in zip(probabilities, np.asarray(digits).reshape(-1, 28, 28)):
-            rows = np.flatnonzero(digit.max(axis=1) > 0.3)
-            cols = np.flatnonzero(digit.max(axis=0) > 0.3)
-            ratio = (cols[-1] - cols[0] + 1) / (rows[-1] - rows[0] + 1)
-            row[1] = 0.99 if 0.45 <= ratio <= 0.85 else 0.5
+            row[1] = 0.99 if 0.45 <= ink_ratio(digit) <= 0.85 else 0.5
             row[7] = 1.0 - row[1]
         return probabilities
 
@@ -181,9 +208,11 @@ def cut_right(number: str, counter) -> bool | None:
 
 
 def ink_ratio(digit: np.ndarray) -> float:
-    """Width / height of the ink of a (28, 28) model input."""
+    """Width / height of the ink of a (28, 28) model input (0 for a faint sliver)."""
     rows = np.flatnonzero(digit.max(axis=1) > 0.3)
     cols = np.flatnonzero(digit.max(axis=0) > 0.3)
+    if not len(rows):
+        return 0.0
     return (cols[-1] - cols[0] + 1) / (rows[-1] - rows[0] + 1)
 
 
@@ -206,8 +235,9 @@ class WideIsSeveral:
     def __init__(self, count: int = 2):
         self.count = count
 
-    def counts(self, digits: np.ndarray) -> np.ndarray:
-        return np.array([self.count if ink_ratio(d) > 1 else 1 for d in digits.reshape(-1, 28, 28)])
+    def probabilities(self, digits: np.ndarray) -> np.ndarray:
+        counts = [self.count if ink_ratio(d) > 1 else 1 for d in digits.reshape(-1, 28, 28)]
+        return np.eye(3, dtype=np.float32)[np.array(counts) - 1]
 
     def declines(self, digits: np.ndarray) -> np.ndarray:
         return np.array([ink_ratio(d) > 1 for d in digits.reshape(-1, 28, 28)])
@@ -231,6 +261,30 @@ def test_a_group_declined_whole_is_cut_only_where_both_sides_read_surely(confide
     assert (reading.number is None) == (not cut)
     without = read(image, ReadsEverythingAs(confidence), None, models)
     assert len(without.digits) == 1 + count  # taken for digits: cut as counted
+
+
+class CountsWideAs:
+    """A stand-in digit-count model: ink wider than it is tall holds two digits or three or
+    more with the probabilities `several` (two, three or more); other ink one digit."""
+
+    def __init__(self, several: tuple[float, float]):
+        self.several = several
+
+    def probabilities(self, digits: np.ndarray) -> np.ndarray:
+        wide = np.array([ink_ratio(d) > 1 for d in digits.reshape(-1, 28, 28)])
+        return np.where(wide[:, None], [0.0, *self.several], [1.0, 0.0, 0.0]).astype(np.float32)
+
+
+@pytest.mark.parametrize("several, digits", [((0.4, 0.6), 3), ((0.1, 0.9), 4)])
+def test_a_group_counted_three_or_more_is_also_cut_in_two(several, digits):
+    """A 7 apart, then 33 run together, which the count model calls three or more digits
+    (60%) rather than two (40%): cut in three, each part is a sliver the reader reads 50%
+    surely; cut in two, each a digit read 99% surely, and 40% x 99% beats 60% x 50%: two
+    digits. Where the count model is sure (90%) of three or more, three parts."""
+    image = draw_number("733", height=0.45, gap=[0.3, 0.0], brush=14)
+    assert len(group_pieces(find_ink(image).mask)) == 2
+    reading = read(image, ReadsOneDigitWide(), None, CountsWideAs(several))
+    assert len(reading.digits) == digits
 
 
 def small_beside(small: int, tall: int, left: bool) -> np.ndarray:
