@@ -267,8 +267,11 @@ def _read(
     if len(groups) < 2 or not _side_by_side(found.mark_boxes, marks_box(found.mark_boxes)[3]):
         whole = recognize_steps([digit_steps(found)], classifier, rejecter)[0]
         if len(groups) == 1:
-            # One digit, or digits run together; a lone letter is never cut.
-            one = counts[0] == 1 or whole.not_digit
+            # One digit, or digits run together. A lone letter is never cut; but on the
+            # canvas, digits run together that are declined whole ("22" taken for a Z) may be
+            # parted between their strokes (`_cut`): a letter written in one stroke never is.
+            parted = strokes is not None and _wider_than_tall(found)
+            one = counts[0] == 1 or (whole.not_digit and not parted)
         else:
             # Groups of ink that are not one digit, and wider than tall, are read as a number:
             # it is declined only if a part is not a digit. (A letter in two groups, an H or
@@ -284,6 +287,8 @@ def _read(
     line = line_height(groups)
     declined = _declined_whole(steps, counts, rejecter)
     lone = len(groups) == 1
+    # A lone group declined whole is parted only between its strokes.
+    strokes_only = lone and whole is not None and whole.not_digit
     # Each stroke's ink, where a group is to be cut.
     ink_strokes = _stroke_ink(found, strokes) if strokes is not None and (counts > 1).any() else []
     parts: list[Preprocessed] = []
@@ -303,14 +308,16 @@ def _read(
             if not_digit and group.box[2] <= CHAIN * line:
                 count = 2
             cut_out = _cut(
-                found, group, int(count), line, pen, classifier, rejecter, sure, lone, ink_strokes
-            )
+                found, group, int(count), line, pen, classifier, rejecter, sure, lone,
+                ink_strokes, strokes_only,
+            )  # fmt: skip
             if count >= 3 and likely[1] >= SECOND_GUESS:
                 # Cut in two as well, and keep the likelier reading: the counter's
                 # probability times how surely the least sure part is read.
                 two = _cut(
-                    found, group, 2, line, pen, classifier, rejecter, sure, lone, ink_strokes
-                )
+                    found, group, 2, line, pen, classifier, rejecter, sure, lone, ink_strokes,
+                    strokes_only,
+                )  # fmt: skip
                 least = [_least_sure(found, p, pen, classifier, rejecter) for p in (cut_out, two)]
                 if likely[1] * least[1] > likely[2] * least[0]:
                     cut_out = two
@@ -422,6 +429,7 @@ def _cut(
     sure: float,
     lone: bool,
     strokes: list[np.ndarray],
+    strokes_only: bool = False,
 ) -> list[Group]:
     """A group of `count` touching digits (3: three or more) cut into them: where the
     classifier reads the least sure part best, a part the "not a digit" model declines
@@ -437,7 +445,8 @@ def _cut(
 
     A `lone` group (all the ink) is tried only at the LONE_CUTS columns where the least ink
     crosses, and never with ink given to both sides: each cut tried is one more chance to
-    read a single digit as two (a slashed 0 as "13", a 4 whose stem stands apart as "14")."""
+    read a single digit as two (a slashed 0 as "13", a 4 whose stem stands apart as "14").
+    With `strokes_only`, the group is parted between its strokes or not at all."""
     if count == 2:
         # Touching digits are still the strokes each was written with.
         by_strokes = _best_pair(
@@ -445,6 +454,8 @@ def _cut(
         )
         if by_strokes[1] and by_strokes[0] >= sure:
             return list(by_strokes[1])
+        if strokes_only:
+            return [group]
         if lone:
             columns, shared = cut_candidates(group, height, LONE_CUTS), 0.0
         else:
@@ -457,7 +468,9 @@ def _cut(
             best = around if around[0] > best[0] else best
         score, pair = best
         return list(pair) if pair and score >= sure else [group]
-    return _chain(found, group, height, pen, classifier, rejecter, sure, strokes, count)
+    return _chain(
+        found, group, height, pen, classifier, rejecter, sure, strokes, count, strokes_only
+    )
 
 
 def _best_pair(
@@ -493,6 +506,7 @@ def _chain(
     sure: float,
     strokes: list[np.ndarray],
     count: int,
+    strokes_only: bool = False,
 ) -> list[Group]:
     """`count` (three or more) digits run together ("2025" written in one go), which no
     single cut parts into two digits: the sequence of at least `count` parts each read as a
@@ -500,9 +514,11 @@ def _chain(
     candidates, and over the runs of the pen's `strokes`: the better of the two). Fewer
     parts would leave two digits in one, and one of them unread: a narrow 1 between two
     digits is otherwise left inside one of them. The group as it is when no sequence reads
-    its least sure part at least `sure`ly."""
+    its least sure part at least `sure`ly; with `strokes_only`, over the runs of strokes
+    alone."""
     x, _, width, _ = group.box
-    edges = [x, *sorted(cut_candidates(group, height, CHAIN_CUTS)), x + width]
+    cuts = [] if strokes_only else sorted(cut_candidates(group, height, CHAIN_CUTS))
+    edges = [x, *cuts, x + width]
     # Each part: the ink between two edges (by their left edge's order), not the whole
     # group, at most CHAIN_PART line heights wide and as tall as a digit.
     spans, parts = [], []

@@ -188,3 +188,48 @@ def test_digits_of_a_normal_size_and_dots_are_read_as_drawn(cnn):
     assert with_mnist_pen(PenStrokes(tuple(dot), 18.0), (280, 280), dot=1.5) is None
     reading = read(render(dot, 18, "black_on_white"), cnn, None, None, PenStrokes(tuple(dot), 18))
     assert not reading.redrawn and reading.digits[0].dot
+
+
+class Reads3Surely:
+    """A stand-in digit reader: every input is a 3, read 99.9% surely."""
+
+    def predict(self, digits: np.ndarray) -> np.ndarray:
+        probabilities = np.full((len(digits), 10), 0.001 / 9, np.float32)
+        probabilities[:, 3] = 0.999
+        return probabilities
+
+
+class WideIsTwoAndNoDigit:
+    """Stand-ins for the digit-count and "not a digit" models: ink wider than it is tall
+    holds two digits, and is no digit; other ink is one digit."""
+
+    @staticmethod
+    def wide(digits: np.ndarray) -> np.ndarray:
+        ratios = []
+        for digit in np.asarray(digits).reshape(-1, 28, 28):
+            rows = np.flatnonzero(digit.max(axis=1) > 0.3)
+            cols = np.flatnonzero(digit.max(axis=0) > 0.3)
+            ratios.append((cols[-1] - cols[0] + 1) / (rows[-1] - rows[0] + 1) if len(rows) else 0)
+        return np.array(ratios) > 1
+
+    def probabilities(self, digits: np.ndarray) -> np.ndarray:
+        return np.eye(3, dtype=np.float32)[self.wide(digits).astype(int)]
+
+    def declines(self, digits: np.ndarray) -> np.ndarray:
+        return self.wide(digits)
+
+
+def test_digits_run_together_and_declined_whole_are_parted_only_between_their_strokes():
+    """Two 3s run together, all the ink, which the "not a digit" model declines whole (as it
+    may a "22" taken for a Z): with the canvas' strokes they are parted between them and read
+    "33"; the same ink as a picture alone, or written in one stroke (as a letter is), stays
+    declined whole."""
+    strokes = write_number("33", height=0.45, gap=[0.0])
+    image = render(strokes, 18, "black_on_white", 280, 780)
+    assert len(strokes) == 2 and len(group_pieces(find_ink(image).mask)) == 1
+    models = WideIsTwoAndNoDigit()
+    assert read(image, Reads3Surely(), models, models).number is None
+    with_strokes = read(image, Reads3Surely(), models, models, PenStrokes(tuple(strokes), 18.0))
+    assert with_strokes.number == "33"
+    one_stroke = PenStrokes((np.concatenate(strokes),), 18.0)
+    assert read(image, Reads3Surely(), models, models, one_stroke).number is None
