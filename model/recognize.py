@@ -309,14 +309,14 @@ def _read(
                 count = 2
             cut_out = _cut(
                 found, group, int(count), line, pen, classifier, rejecter, sure, lone,
-                ink_strokes, strokes_only,
+                ink_strokes, strokes_only=strokes_only,
             )  # fmt: skip
             if count >= 3 and likely[1] >= SECOND_GUESS:
                 # Cut in two as well, and keep the likelier reading: the counter's
                 # probability times how surely the least sure part is read.
                 two = _cut(
                     found, group, 2, line, pen, classifier, rejecter, sure, lone, ink_strokes,
-                    strokes_only,
+                    strokes_only=strokes_only,
                 )  # fmt: skip
                 least = [_least_sure(found, p, pen, classifier, rejecter) for p in (cut_out, two)]
                 if likely[1] * least[1] > likely[2] * least[0]:
@@ -349,15 +349,13 @@ def _join_overlapping(
     one &= classifier.predict(batch).max(axis=1) >= SPLIT_CONFIDENCE
     if rejecter is not None:
         one &= ~rejecter.declines(batch)
-    result, skip = [], -1
-    for i, group in enumerate(groups):
-        if i == skip:  # joined to the group before it
-            continue
-        if i in pairs and one[pairs.index(i)]:
-            result.append(candidates[pairs.index(i)])
-            skip = i + 1
-        else:
-            result.append(group)
+    # Left to right, each group joined at most once: with the one after it, where they
+    # read as one digit.
+    joinable = {i: together for i, together, ok in zip(pairs, candidates, one) if ok}
+    result, i = [], 0
+    while i < len(groups):
+        result.append(joinable.get(i, groups[i]))
+        i += 2 if i in joinable else 1
     return result
 
 

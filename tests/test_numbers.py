@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from harness.digit_paths import DIGIT_PATHS, draw_digit, draw_number, place, write_number
+from model.canvas import PenStrokes
 from model.preprocessing import find_ink
 from model.recognize import CHAIN, read
 from model.segment import (
@@ -285,6 +286,22 @@ def test_a_group_counted_three_or_more_is_also_cut_in_two(several, digits):
     assert len(group_pieces(find_ink(image).mask)) == 2
     reading = read(image, ReadsOneDigitWide(), None, CountsWideAs(several))
     assert len(reading.digits) == digits
+
+
+def test_digits_run_together_and_declined_whole_are_parted_only_between_their_strokes():
+    """Two 3s run together, all the ink, which the "not a digit" model declines whole (as it
+    may a "22" taken for a Z): with the canvas' strokes they are parted between them and read
+    "33"; the same ink as a picture alone, or written in one stroke (as a letter is), stays
+    declined whole."""
+    strokes = write_number("33", height=0.45, gap=[0.0])
+    image = render(strokes, 18, "black_on_white", 280, 780)
+    assert len(strokes) == 2 and len(group_pieces(find_ink(image).mask)) == 1
+    reader, models = ReadsEverythingAs(0.999), WideIsSeveral(2)
+    assert read(image, reader, models, models).number is None
+    with_strokes = read(image, reader, models, models, PenStrokes(tuple(strokes), 18.0))
+    assert with_strokes.number == "33"
+    one_stroke = PenStrokes((np.concatenate(strokes),), 18.0)
+    assert read(image, reader, models, models, one_stroke).number is None
 
 
 def small_beside(small: int, tall: int, left: bool) -> np.ndarray:
