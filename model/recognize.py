@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import cv2
 import numpy as np
 
 from model.canvas import PenStrokes, with_mnist_pen
@@ -78,6 +79,10 @@ CHAIN_PART = 1.2
 # A group the counter calls three or more is also cut in two where it gives two at least
 # this probability (its second guess): two digits written wide, a crossed 7.
 SECOND_GUESS = 0.1
+# A zero crossed by a bar (θ, Ø) is read as this digit; a bar is a stroke no wider across
+# than this share of its length (`_crossed_zero`).
+CROSSED_ZERO_READ_AS = 8
+LINE = 0.2
 
 NOT_A_DIGIT = "this does not look like a digit"
 LOW_CONFIDENCE = "the model is not confident"
@@ -211,7 +216,8 @@ def read(
     into them (`_cut`), and every digit is read on its own. Without a counter no group is cut.
     Where the strokes part a group into its digits, that parting is taken (`_cut`). A drawing
     whose pen is heavier than MNIST's for its size is read redrawn from its strokes with MNIST's
-    pen (`canvas.with_mnist_pen`).
+    pen (`canvas.with_mnist_pen`), and a digit read as an 8 whose strokes show a zero crossed
+    by a bar is read without the bar (`_crossed_zero`).
     """
     found = find_ink(image)
     if found is None:
@@ -250,7 +256,6 @@ def _read(
     strokes: PenStrokes | None,
 ) -> Reading:
     """`read`, the ink found in the picture as it is."""
-    scale = found.input_scale
     groups = group_pieces(found.mask)
     pen = number_pen(found)
     if counter is not None:
@@ -283,7 +288,7 @@ def _read(
             )
             one = not several
         if one:
-            return Reading((whole,), (_in_input(whole.steps.bbox, scale),))
+            return _reading(found, [(_all_ink(found), whole)], None, strokes, classifier, rejecter)
     line = line_height(groups)
     declined = _declined_whole(steps, counts, rejecter)
     lone = len(groups) == 1
@@ -292,11 +297,13 @@ def _read(
     # Each stroke's ink, where a group is to be cut.
     ink_strokes = _stroke_ink(found, strokes) if strokes is not None and (counts > 1).any() else []
     parts: list[Preprocessed] = []
+    part_groups: list[Group] = []
     for group, step, count, likely, not_digit in zip(
         groups, steps, counts, count_probabilities, declined
     ):
         if count == 1:
             parts.append(step)
+            part_groups.append(group)
         else:
             # A lone group is cut only where both sides are read surely: a digit is almost
             # never cut. A group the "not a digit" model declines whole, only where both read
@@ -322,10 +329,102 @@ def _read(
                 if likely[1] * least[1] > likely[2] * least[0]:
                     cut_out = two
             parts += group_steps(found, cut_out, pen) if len(cut_out) > 1 else [step]
+            part_groups += cut_out if len(cut_out) > 1 else [group]
     if len(parts) == 1 and whole is not None:  # one digit after all, with its doubts
-        return Reading((whole,), (_in_input(whole.steps.bbox, scale),))
-    digits = tuple(recognize_steps(parts, classifier, rejecter))
-    return Reading(digits, tuple(_in_input(s.bbox, scale) for s in parts))
+        return _reading(found, [(_all_ink(found), whole)], None, strokes, classifier, rejecter)
+    digits = recognize_steps(parts, classifier, rejecter)
+    return _reading(found, list(zip(part_groups, digits)), pen, strokes, classifier, rejecter)
+
+
+def _reading(
+    found: Ink,
+    read_as: list[tuple[Group, Recognition]],
+    pen: float | None,
+    strokes: PenStrokes | None,
+    classifier: Classifier,
+    rejecter: Rejecter | None,
+) -> Reading:
+    """The Reading of each digit's ink read as it was (with `pen`; None: each its own),
+    where a zero crossed by a bar is read without it (`_crossed_zero`)."""
+    digits = []
+    for group, recognition in read_as:
+        if (
+            strokes is not None
+            and recognition.digit == CROSSED_ZERO_READ_AS
+            and not recognition.not_digit  # a letter declined stays declined
+        ):
+            zero = _crossed_zero(found, group, pen, strokes, classifier, rejecter)
+            recognition = recognition if zero is None else zero
+        digits.append(recognition)
+    boxes = tuple(_in_input(d.steps.bbox, found.input_scale) for d in digits)
+    return Reading(tuple(digits), boxes)
+
+
+def _all_ink(found: Ink) -> Group:
+    """All the picture's ink as one group."""
+    return Group(found.mask, marks_box(found.mark_boxes), found.mark_boxes)
+
+
+def _crossed_zero(
+    found: Ink,
+    group: Group,
+    pen: float | None,
+    strokes: PenStrokes,
+    classifier: Classifier,
+    rejecter: Rejecter | None,
+) -> Recognition | None:
+    """A zero crossed by a bar (θ, Ø), which the classifier reads as an 8 (MNIST has hardly
+    any): the group read again without one of its strokes that is a straight line across the
+    rest of it (its centre inside the rest's box, its width at most LINE of its length),
+    where that reads as a 0 at least SPLIT_CONFIDENCE surely and is not declined; None
+    where no stroke does."""
+    scale = found.input_scale
+    width = strokes.width / scale
+    # The strokes that come near the group (the rest cannot touch its ink), and unless one
+    # of them is straight, no bar.
+    x, y, w, h = group.box
+    paths = [
+        path
+        for path in (path / scale for path in strokes.paths)
+        if (path.min(axis=0) - width < (x + w, y + h)).all()
+        and (path.max(axis=0) + width > (x, y)).all()
+    ]
+    if not any(_straight(path) for path in paths):
+        return None
+    # Each one's ink in the picture (none for a stroke that left none), and the group's own
+    # strokes: most of their ink in it.
+    empty = np.zeros_like(found.mask)
+    inks = [next(iter(stroke_masks(found.mask, [path], width)), empty) for path in paths]
+    own = [i for i, ink in enumerate(inks) if 2 * (ink & group.mask).sum() > ink.sum()]
+    if len(own) < 2:
+        return None
+    for i in own:
+        if not _straight(paths[i]):
+            continue
+        others = np.logical_or.reduce([ink for j, ink in enumerate(inks) if j != i])
+        rest = group.mask & (~inks[i] | others)
+        if not rest.any():
+            continue
+        x, y, w, h = cv2.boundingRect(rest.view(np.uint8))
+        centre_x, centre_y = (paths[i].min(axis=0) + paths[i].max(axis=0)) / 2
+        if not (x <= centre_x < x + w and y <= centre_y < y + h):
+            continue
+        boxes = np.array([(x, y, w, h)], np.int64)
+        zero = recognize_steps([digit_steps(found, rest, boxes, pen)], classifier, rejecter)[0]
+        if zero.digit == 0 and zero.confidence >= SPLIT_CONFIDENCE and not zero.not_digit:
+            return zero
+    return None
+
+
+def _straight(path: np.ndarray) -> bool:
+    """Whether a stroke's (N, 2) centre line is a straight line: across its direction it
+    spans at most LINE of its length."""
+    if len(path) < 2:
+        return False
+    centred = path - path.mean(axis=0)
+    _, _, axes = np.linalg.svd(centred, full_matrices=False)
+    extent = np.ptp(centred @ axes.T, axis=0)
+    return bool(extent[0] > 0 and extent[1] <= LINE * extent[0])
 
 
 def _join_overlapping(

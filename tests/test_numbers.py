@@ -407,3 +407,59 @@ def test_written_numbers_hold_one_writers_characters_and_a_letter_when_asked(pen
         assert {(c.source, c.writer) for c in chosen} == {writer}
     for chosen, _, _, _ in write_numbers(pen_digits, 8, 3, (2, 3), letters):
         assert sum(isinstance(c.label, str) for c in chosen) == 1
+
+
+# A zero crossed by a bar (θ), as many people write it so as not to take it for an O.
+ZERO = DIGIT_PATHS[0][0]
+BAR = np.array([[0.02, 0.5], [0.98, 0.5]])
+THETA = [ZERO, BAR]
+
+
+@pytest.mark.parametrize("brush", [10, 18])
+@pytest.mark.parametrize("number", ["0", "105", "2024"])
+def test_a_zero_crossed_by_a_bar_reads_as_a_zero_with_its_strokes(cnn, counter, number, brush):
+    """The reader, trained on MNIST's bare zeros, reads a θ as an 8; on the canvas, its bar is
+    a stroke of its own, and without it the zero reads as one."""
+    strokes = write_number(number, height=0.45, paths={0: THETA})
+    image = render(strokes, brush, "black_on_white", 280, 780)
+    reading = read(image, cnn, None, counter, PenStrokes(tuple(strokes), float(brush)))
+    assert reading.number == number
+
+
+class ReadsWideAsEight:
+    """A stand-in digit reader: ink wider than 0.85 of its height is an 8 (a zero with a bar
+    out past its sides), narrower ink a 0; both read 0.99 surely."""
+
+    def predict(self, digits: np.ndarray) -> np.ndarray:
+        probabilities = np.full((len(digits), 10), 0.01 / 9, np.float32)
+        for row, digit in zip(probabilities, np.asarray(digits).reshape(-1, 28, 28)):
+            row[8 if ink_ratio(digit) > 0.85 else 0] = 0.99
+        return probabilities
+
+
+@pytest.mark.parametrize(
+    "paths, number",
+    [
+        (THETA, "0"),
+        ([np.concatenate([ZERO, BAR])], "8"),  # loop and bar in one stroke: no bar of its own
+        ([ZERO, BAR - [0, 0.56]], "8"),  # the bar above the loop, not across it
+        ([ZERO, np.array([[0.02, 0.5], [0.3, 0.3], [0.7, 0.7], [0.98, 0.5]])], "8"),  # a wave
+    ],
+)
+def test_only_a_straight_stroke_across_a_digit_read_as_8_is_taken_for_a_zeros_bar(paths, number):
+    strokes = place(paths, 280, 0.6)
+    image = render(strokes, 14, "black_on_white", 280)
+    assert read(image, ReadsWideAsEight()).number == "8"  # a picture alone: no strokes
+    reading = read(image, ReadsWideAsEight(), None, None, PenStrokes(tuple(strokes), 14.0))
+    assert reading.number == number
+
+
+def test_a_crossed_zero_declined_whole_stays_declined():
+    """What the "not a digit" model declines (here: ink wider than tall) is not read again
+    without its bar: a letter such as a θ or a Φ stays declined."""
+    strokes = place(THETA, 280, 0.6)
+    image = render(strokes, 14, "black_on_white", 280)
+    reading = read(
+        image, ReadsWideAsEight(), WideIsSeveral(), None, PenStrokes(tuple(strokes), 14.0)
+    )
+    assert reading.not_digit and reading.number is None
