@@ -389,7 +389,8 @@ def _crossed_zero(
         if (path.min(axis=0) - width < (x + w, y + h)).all()
         and (path.max(axis=0) + width > (x, y)).all()
     ]
-    if not any(_straight(path) for path in paths):
+    straight = [_straight(path) for path in paths]
+    if not any(straight):
         return None
     # Each one's ink in the picture (none for a stroke that left none), and the group's own
     # strokes: most of their ink in it.
@@ -399,17 +400,18 @@ def _crossed_zero(
     if len(own) < 2:
         return None
     for i in own:
-        if not _straight(paths[i]):
+        if not straight[i]:
             continue
         others = np.logical_or.reduce([ink for j, ink in enumerate(inks) if j != i])
         rest = group.mask & (~inks[i] | others)
         if not rest.any():
             continue
-        x, y, w, h = cv2.boundingRect(rest.view(np.uint8))
+        rest_box = cv2.boundingRect(rest.view(np.uint8))
+        rx, ry, rw, rh = rest_box
         centre_x, centre_y = (paths[i].min(axis=0) + paths[i].max(axis=0)) / 2
-        if not (x <= centre_x < x + w and y <= centre_y < y + h):
+        if not (rx <= centre_x < rx + rw and ry <= centre_y < ry + rh):
             continue
-        boxes = np.array([(x, y, w, h)], np.int64)
+        boxes = np.array([rest_box], np.int64)
         zero = recognize_steps([digit_steps(found, rest, boxes, pen)], classifier, rejecter)[0]
         if zero.digit == 0 and zero.confidence >= SPLIT_CONFIDENCE and not zero.not_digit:
             return zero

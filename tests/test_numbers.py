@@ -447,6 +447,9 @@ class ReadsWideAsEight:
     ],
 )
 def test_only_a_straight_stroke_across_a_digit_read_as_8_is_taken_for_a_zeros_bar(paths, number):
+    """The stand-in reads the ink with anything out past the loop as an 8 and the bare loop
+    as a 0: only a bar that is a stroke of its own, straight and across the loop, is left
+    out."""
     strokes = place(paths, 280, 0.6)
     image = render(strokes, 14, "black_on_white", 280)
     assert read(image, ReadsWideAsEight()).number == "8"  # a picture alone: no strokes
