@@ -89,11 +89,12 @@ def cnn():
 
 
 @pytest.fixture(scope="session")
-def counter():
+def line_reader():
+    """The served line reader (model/line.tflite)."""
     from model.classifier import MODEL_DIR
-    from model.count import Counter
+    from model.line import LineReader
 
-    return Counter(MODEL_DIR)
+    return LineReader(MODEL_DIR)
 
 
 @pytest.fixture(scope="session")
