@@ -27,9 +27,9 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from model.answers import Reading, Recognition, percent
 from model.canvas import PenStrokes, canvas_strokes
 from model.classifier import Classifier, ModelError, model_dir, model_path, train_hint
+from model.count import Counter, load_counter
 from model.explain import occlusion_saliency
 from model.feedback import (
     LABELS,
@@ -42,10 +42,10 @@ from model.feedback import (
     png_bytes,
     stats,
 )
-from model.imageio import ImageReadError, read_image, read_preview
-from model.line import LineReader, load_line_reader
+from model.imageio import ImageReadError, read_image
 from model.preprocessing import Preprocessed, scale_pixels
-from model.recognize import read
+from model.recognize import Reading, Recognition, read
+from model.reject import Rejecter, load_rejecter
 from model.visualize import enlarge, preprocessing_steps, saliency_overlay
 
 if TYPE_CHECKING:
@@ -107,10 +107,17 @@ def sample_predictions(model_file: str, samples_file: str) -> np.ndarray | None:
 
 
 @st.cache_resource(show_spinner=False)
-def load_line_model(folder: str) -> LineReader | None:
-    """The folder's line reader, or None when it has none; raises ModelError (not cached)
-    when it is damaged."""
-    return load_line_reader(folder)
+def load_not_digit_model(folder: str) -> Rejecter | None:
+    """The folder's "not a digit" model, or None when it has none; raises ModelError (not
+    cached) when it is damaged."""
+    return load_rejecter(folder)
+
+
+@st.cache_resource(show_spinner=False)
+def load_count_model(folder: str) -> Counter | None:
+    """The folder's digit-count model, or None when it has none; raises ModelError (not
+    cached) when it is damaged."""
+    return load_counter(folder)
 
 
 @st.cache_resource(show_spinner=False)
@@ -154,7 +161,6 @@ ANSWER_CSS = f"""<style>
 .ds-bar > span {{ position: absolute; bottom: -1.5rem; width: 100%; text-align: center;
   font-size: 0.85rem; opacity: 0.75; }}
 .ds-bar > b {{ position: absolute; width: 100%; text-align: center; font-size: 0.75rem; }}
-.st-key-answer {{ min-height: 6.5rem; }}
 .ds-pictures {{ display: grid; gap: 1rem; max-width: 36rem; }}
 .ds-pictures figure {{ margin: 0; }}
 .ds-pictures img {{ width: 100%; image-rendering: pixelated; border-radius: 0.25rem; }}
@@ -275,38 +281,53 @@ def shown_errors(what: str):
         st.error(f"{what} failed. Clear the drawing and try again.", icon=":material/error:")
 
 
+def percent(probability: float) -> str:
+    """A calibrated probability as people read it: whole percent, "99%" at most (the model's
+    figures are not good to better than a point)."""
+    return f"{min(probability, 0.99):.0%}"
+
+
 def read_all(
     image: np.ndarray,
     models: dict[str, Classifier],
-    line_reader: LineReader | None,
+    rejecter: Rejecter | None,
+    counter: Counter | None,
     strokes: PenStrokes | None = None,
 ) -> dict[str, Reading]:
     """Every model's reading of the picture (a digit or a number), with the canvas' strokes
     when there are any: {name: Reading}."""
-    return {name: read(image, model, line_reader, strokes) for name, model in models.items()}
+    return {name: read(image, model, rejecter, counter, strokes) for name, model in models.items()}
 
 
-def line_reader_or_none() -> LineReader | None:
-    """The line reader, or None (after saying so when it is damaged)."""
+def not_digit_model_or_none() -> Rejecter | None:
+    """The "not a digit" model, or None (after saying so when it is damaged)."""
     try:
-        return load_line_model(str(model_dir()))
+        return load_not_digit_model(str(model_dir()))
     except ModelError as error:
-        st.warning(f"Numbers and drawings that are not digits cannot be read: {error}")
+        st.warning(f"Drawings that are not digits cannot be told apart: {error}")
+        return None
+
+
+def count_model_or_none() -> Counter | None:
+    """The digit-count model, or None (after saying so when it is damaged)."""
+    try:
+        return load_count_model(str(model_dir()))
+    except ModelError as error:
+        st.warning(f"Digits that touch cannot be told apart: {error}")
         return None
 
 
 # Page sections.
 
 
-def show_answer(reading: Reading, label: str, metric_at) -> None:
+def show_answer(reading: Reading, label: str) -> None:
     """The digit or number in large type with its confidence, and the two best candidates of
-    any digit the model is unsure of; never a digit for a drawing that is not one. The
-    figure goes into `metric_at` (kept in view, above the canvas), the notes here."""
+    any digit the model is unsure of; never a digit for a drawing that is not one."""
     if len(reading.digits) == 1:
-        show_digit_answer(reading.digits[0], label, metric_at)
+        show_digit_answer(reading.digits[0], label)
     elif reading.not_digit:
         parts = [str(n) for n, d in enumerate(reading.digits, start=1) if d.not_digit]
-        metric_at.metric(
+        st.metric(
             f"Prediction ({label})",
             "Not a number",
             delta=f"it reads {reading.marked()}",
@@ -319,7 +340,7 @@ def show_answer(reading: Reading, label: str, metric_at) -> None:
         )
     else:
         least = min(d.confidence for d in reading.digits)
-        metric_at.metric(
+        st.metric(
             f"Prediction ({label})",
             reading.marked(),
             delta=f"{len(reading.digits)} digits, the least sure {percent(least)}",
@@ -336,14 +357,14 @@ def show_answer(reading: Reading, label: str, metric_at) -> None:
             st.warning("Not sure of " + "; ".join(unsure) + ".", icon=":material/help:")
 
 
-def show_digit_answer(result: Recognition, label: str, metric_at) -> None:
+def show_digit_answer(result: Recognition, label: str) -> None:
     """One digit in large type with its confidence, or the top two when unsure; for a dot,
     a letter, a symbol or a doodle, that it is not a digit."""
     if result.dot:
-        metric_at.metric(f"Prediction ({label})", "Draw a bigger digit", delta="this is a dot",
+        st.metric(f"Prediction ({label})", "Draw a bigger digit", delta="this is a dot",
                   delta_color="off", delta_arrow="off")  # fmt: skip
     elif result.not_digit:
-        metric_at.metric(
+        st.metric(
             f"Prediction ({label})",
             "Not a digit",
             delta=f"closest to {result.digit} ({percent(result.confidence)})",
@@ -353,7 +374,7 @@ def show_digit_answer(result: Recognition, label: str, metric_at) -> None:
         st.info("That doesn't look like a digit.", icon=":material/block:")
     elif result.unsure:
         (first, p_first), (second, p_second) = result.candidates(2)
-        metric_at.metric(
+        st.metric(
             f"Prediction ({label})",
             f"{first} or {second}?",
             delta=f"unsure: {p_first:.0%} vs {p_second:.0%}",
@@ -365,7 +386,7 @@ def show_digit_answer(result: Recognition, label: str, metric_at) -> None:
             icon=":material/help:",
         )
     else:
-        metric_at.metric(
+        st.metric(
             f"Prediction ({label})",
             str(result.digit),
             delta=f"{percent(result.confidence)} confident",
@@ -441,7 +462,6 @@ def show_results(
     drawing_png: bytes,
     where: str,
     strokes: PenStrokes | None = None,
-    answer_at=None,
 ) -> None:
     """The result panel for a picture: the digit or number, each digit's 28x28 input, the
     probabilities and saliency of the digit picked, and Right / Wrong for it.
@@ -450,49 +470,47 @@ def show_results(
         image: (H, W) uint8 grey, from `read_image` (the canvas' PNG, an upload).
         drawing_png: the picture as the feedback store keeps it.
         where: "draw" or "upload", which keeps each tab's widgets apart.
-        strokes: the pen's strokes, for a drawing on the canvas (a heavy pen on a small
-            digit is read redrawn with MNIST's).
-        answer_at: where the answer's figure goes (the drawing's: above the canvas, where
-            it is in view as one draws); default here.
+        strokes: the pen's strokes, for a drawing on the canvas (digits that touch are
+            still the strokes each was written with).
     """
     models = {name: model_or_none(name) for name in names}
     models = {name: model for name, model in models.items() if model is not None}
     if not models:
         return
     with shown_errors("Reading this picture"):
-        readings = read_all(image, models, line_reader_or_none(), strokes)
+        readings = read_all(
+            image, models, not_digit_model_or_none(), count_model_or_none(), strokes
+        )
         name, first = next(iter(readings.items()))
         if first.blank:
             st.info(prompt, icon=":material/draw:")
             return
-        answer_at = answer_at or st.container()
-        many = len(readings) > 1
-        metrics = answer_at.columns(len(readings)) if many else [answer_at]
-        columns = st.columns(len(readings)) if many else [st.container()]
-        for metric_at, column, (model_name, reading) in zip(metrics, columns, readings.items()):
+        columns = st.columns(len(readings)) if len(readings) > 1 else [st.container()]
+        for column, (model_name, reading) in zip(columns, readings.items()):
             with column:
-                show_answer(reading, MODELS[model_name], metric_at)
-        if len(first.digits) == 1 and first.digits[0].dot:
-            return  # "Draw a bigger digit" is the whole answer: a dot has nothing to show
+                show_answer(reading, MODELS[model_name])
         pick = pick_digit(first)
         for column, reading in zip(columns, readings.values()):
             picked = reading.digits[min(pick, len(reading.digits) - 1)]
             column.html(probability_bars(picked.probabilities))
         show_model_input(first.digits[pick].steps, name, models[name], show_why, first.redrawn)
-        clicks = [
-            Click(
-                drawing_png=drawing_png,
-                digit_28x28=digit.steps.digit_uint8,
-                label="",
-                answer=NOT_DIGIT if digit.not_digit else digit.digit,
-                probabilities=digit.probabilities,
-                model_version=models[name].version,
-                session_id=session_id(),
-                box=box if len(first.digits) > 1 else None,
-            )
-            for digit, box in zip(first.digits, first.boxes)
-        ]
-        feedback_buttons(clicks, pick, f"feedback-{where}-{first.number}", MODELS[name])
+        digit = first.digits[pick]
+        click = Click(
+            drawing_png=drawing_png,
+            digit_28x28=digit.steps.digit_uint8,
+            label="",
+            answer=NOT_DIGIT if digit.not_digit else digit.digit,
+            probabilities=digit.probabilities,
+            model_version=models[name].version,
+            session_id=session_id(),
+            box=first.boxes[pick] if len(first.digits) > 1 else None,
+        )
+        about = (
+            f"Was the {MODELS[name]} right?"
+            if len(first.digits) == 1
+            else f"Was the {MODELS[name]} right about digit {pick + 1} ({digit.digit})?"
+        )
+        feedback_buttons(click, f"feedback-{where}-{first.number}-{pick}", about)
 
 
 FEEDBACK_NOTICE = (
@@ -502,20 +520,17 @@ FEEDBACK_NOTICE = (
 )
 
 
-def store_clicks(clicks: list[Click], labels: list[str], key: str) -> None:
-    """Store clicks on Right or Wrong, each with its label (a widget callback: runs on the
-    click, never on the drawing path); what happened is left in session_state for
-    `feedback_buttons` to show. A later answer to the same drawing replaces the earlier."""
+def store_click(click: Click, label: str, key: str) -> None:
+    """Store one click on Right or Wrong (a widget callback: runs on the click, never on the
+    drawing path); what happened is left in session_state for `feedback_buttons` to show."""
     try:
-        store = open_store(store_url())
-        for click, label in zip(clicks, labels):
-            store.add(replace(click, label=label))
+        open_store(store_url()).add(replace(click, label=label))
     except RateLimited as error:
         st.session_state[f"{key}-said"] = ("warning", f"Not saved: {error}.")
     except (StoreError, ValueError) as error:
         st.session_state[f"{key}-said"] = ("error", f"Not saved: {error}.")
     else:
-        said = " ".join("not a digit" if label == NOT_DIGIT else label for label in labels)
+        said = "not a digit" if label == NOT_DIGIT else label
         st.session_state[f"{key}-said"] = ("success", f"Saved as {said}. Thank you!")
 
 
@@ -523,42 +538,32 @@ def wrong_picked(click: Click, key: str) -> None:
     label = st.session_state.get(f"{key}-wrong")
     if label is not None:
         st.session_state[f"{key}-wrong"] = None  # ready for another answer
-        store_clicks([click], [label], key)
+        store_click(click, label, key)
 
 
-def feedback_buttons(clicks: list[Click], pick: int, key: str, model: str) -> None:
-    """ "Right" for the whole answer (a number: each digit, with its box), and "Wrong" in
-    plain words: what the picked digit was."""
-    number = "".join("✗" if c.answer == NOT_DIGIT else str(c.answer) for c in clicks)
+def feedback_buttons(click: Click, key: str, about: str) -> None:
+    """ "Right" and "Wrong: it was ..." under an answer; a click stores `click` with the label."""
     with st.container(border=True):
-        right_labels = [str(c.answer) for c in clicks]
-        st.button(
-            f"Right: it is {number}" if len(clicks) > 1 else "Right",
+        st.caption(about)
+        right, wrong = st.columns([1, 5], vertical_alignment="bottom")
+        right.button(
+            "Right",
             icon=":material/check:",
             key=f"{key}-right",
-            on_click=store_clicks,
-            args=(clicks, right_labels, key),
+            on_click=store_click,
+            args=(click, str(click.answer), key),
         )
-        if len(clicks) == 1:
-            question = f"Wrong? The {model} read it as {number}. It was:"
-        else:
-            read_as = "not a digit" if clicks[pick].answer == NOT_DIGIT else clicks[pick].answer
-            question = (
-                f"Wrong? Pick the wrong digit above. Digit {pick + 1} of {len(clicks)}, "
-                f"read as {read_as}, was:"
-            )
-        st.pills(
-            question,
+        wrong.pills(
+            "Wrong: it was",
             LABELS,
-            key=f"{key}-{pick}-wrong",
+            key=f"{key}-wrong",
             on_change=wrong_picked,
-            args=(clicks[pick], f"{key}-{pick}"),
+            args=(click, key),
         )
-        for said_key in (key, f"{key}-{pick}"):
-            said = st.session_state.pop(f"{said_key}-said", None)
-            if said:
-                kind, message = said
-                getattr(st, kind)(message)
+        said = st.session_state.pop(f"{key}-said", None)
+        if said:
+            kind, message = said
+            getattr(st, kind)(message)
         st.caption(FEEDBACK_NOTICE)
 
 
@@ -567,9 +572,7 @@ def session_id() -> str:
     return st.session_state.setdefault("feedback_session", uuid.uuid4().hex)
 
 
-# The canvas' toolbar keeps undo, redo and reset; its pencil (which switches to moving
-# strokes: dragging no longer draws) and its send arrow (the page reads every stroke anyway)
-# are hidden. It only shows while a mouse hovers over the canvas:
+# The canvas' toolbar (undo, redo, reset) only shows while a mouse hovers over the canvas:
 # a finger has no hover, and its invisible box, slid over the canvas' top edge, swallows
 # strokes begun there. This pins it, visible and with finger-sized buttons, just above the
 # canvas. The canvas draws inside a shadow root that the page's CSS cannot reach, so the rule
@@ -587,9 +590,7 @@ CANVAS_TOOLBAR_FIX = """<script>
       pointer-events: none; }
     .dc-toolbar-card { pointer-events: auto; }
     .dc-icon-button { min-width: 2.25rem; min-height: 2.25rem; }
-    .dc-icon-button svg { width: 1.15rem; height: 1.15rem; }
-    .dc-icon-button[title="Update the app with this drawing"], .dc-icon-button[title="Edit"],
-    .dc-toolbar-separator, .dc-toolbar-contextual { display: none !important; }`);
+    .dc-icon-button svg { width: 1.15rem; height: 1.15rem; }`);
   const pin = () => document.querySelectorAll('[class*="st-key-canvas-"]').forEach(box => {
     box.querySelectorAll("*").forEach(host => {
       const root = host.shadowRoot;
@@ -610,17 +611,6 @@ CANVAS_TOOLBAR_FIX = """<script>
 def clear_canvas() -> None:
     # A new key gives a new, empty canvas component (its undo history goes too).
     st.session_state.canvas_version = st.session_state.get("canvas_version", 0) + 1
-    st.session_state.pop("last_drawing", None)
-
-
-def carried_drawing(key: str, width: int) -> dict | None:
-    """The drawing a new canvas of another shape starts with: the strokes on the canvas it
-    replaces (Wide <-> Square), so that switching keeps them; fixed once per canvas."""
-    if f"initial-{key}" not in st.session_state:
-        last = st.session_state.get("last_drawing")
-        carried = last[1] if last is not None and last[0] != width else None
-        st.session_state[f"initial-{key}"] = carried
-    return st.session_state[f"initial-{key}"]
 
 
 @st.fragment
@@ -631,12 +621,8 @@ def draw_section(names: list[str], brush: int, show_why: bool, wide: bool) -> No
         if wide
         else "Write a digit, or a short number, as large as you like."
     )
-    # The answer's figure, above the canvas: in view after every stroke, on a laptop and on
-    # a phone alike; its room is kept while there is none, so that the canvas never moves.
-    answer_at = st.container(key="answer")
     st.space("medium")  # room for the canvas' own toolbar, pinned above its top edge
     width = CANVAS_WIDE if wide else CANVAS_SIZE
-    key = f"canvas-{st.session_state.get('canvas_version', 0)}-{width}"
     canvas = st_canvas(
         stroke_width=brush,
         stroke_color="#000000",
@@ -646,11 +632,8 @@ def draw_section(names: list[str], brush: int, show_why: bool, wide: bool) -> No
         drawing_mode="freedraw",
         update_streamlit=True,
         return_image_data=True,
-        initial_drawing=carried_drawing(key, width),
-        key=key,
+        key=f"canvas-{st.session_state.get('canvas_version', 0)}-{width}",
     )
-    if canvas.json_data and canvas.json_data.get("objects"):
-        st.session_state.last_drawing = (width, canvas.json_data)
     st.button("Clear", on_click=clear_canvas, icon=":material/delete:")
     st.caption("The buttons above the canvas undo and redo strokes.")
     prompt = "Write a digit or a number on the canvas to see what the model reads."
@@ -663,7 +646,7 @@ def draw_section(names: list[str], brush: int, show_why: bool, wide: bool) -> No
             # The picture may be drawn at the screen's pixel ratio; the strokes are in
             # canvas pixels.
             strokes = canvas_strokes(canvas.json_data, image.shape[1] / width)
-            show_results(image, names, show_why, prompt, png, "draw", strokes, answer_at)
+            show_results(image, names, show_why, prompt, png, "draw", strokes)
 
 
 def on_a_phone() -> bool:
@@ -673,34 +656,16 @@ def on_a_phone() -> bool:
 
 @st.fragment
 def upload_section(names: list[str], show_why: bool) -> None:
-    """A photo or scan through the same pipeline: a file, or a photo taken here (a phone's
-    camera). A fragment: an upload reruns only this."""
-    source = st.segmented_control(
-        "Picture from",
-        ["file", "camera"],
-        default="file",
-        required=True,
-        key="picture_source",
-        format_func={"file": "Upload a file", "camera": "Take a photo"}.get,
+    """A photo or scan through the same pipeline. A fragment: an upload reruns only this."""
+    uploaded = st.file_uploader(
+        "A photo or scan of a handwritten digit or number",
+        type=UPLOAD_TYPES,
+        max_upload_size=UPLOAD_MB,
+        help="Dark ink on light paper or light on dark; up to "
+        f"{UPLOAD_MB} MB. It goes through the same steps as a drawing.",
     )
-    if source == "camera":
-        # Mounted only when asked for: the browser asks for the camera only then.
-        uploaded = st.camera_input(
-            "Take a photo of a handwritten digit or number",
-            help="Dark ink on light paper, filling much of the picture.",
-        )
-        prompt = "Take a photo of a handwritten digit or number."
-    else:
-        uploaded = st.file_uploader(
-            "A photo or scan of a handwritten digit or number",
-            type=UPLOAD_TYPES,
-            max_upload_size=UPLOAD_MB,
-            help="Dark ink on light paper or light on dark; up to "
-            f"{UPLOAD_MB} MB. It goes through the same steps as a drawing.",
-        )
-        prompt = "Upload a picture of a handwritten digit or number."
     if uploaded is None:
-        st.info(prompt, icon=":material/upload:")
+        st.info("Upload a picture of a handwritten digit or number.", icon=":material/upload:")
         return
     if uploaded.size > UPLOAD_MB * 1024 * 1024:
         st.error(
@@ -710,11 +675,10 @@ def upload_section(names: list[str], show_why: bool) -> None:
         return
     try:
         image = read_image(uploaded.getvalue())
-        preview = read_preview(uploaded.getvalue(), CANVAS_WIDE)
     except ImageReadError as error:
         st.error(f"Cannot use {uploaded.name}: {error}.", icon=":material/error:")
         return
-    st.image(preview, caption=uploaded.name)
+    st.image(thumbnail(image), caption=uploaded.name)
     show_results(
         image,
         names,
@@ -781,7 +745,7 @@ def drawn_here_charts(rows: list[dict]) -> tuple[alt.Chart, alt.Chart]:
     frame = pd.DataFrame(rows)
     frame["said"] = np.where(frame["answer"] == frame["label"], "confirmed", "corrected")
     per_label = (
-        alt.Chart(frame, height=260)
+        alt.Chart(frame, height=180)
         .mark_bar()
         .encode(
             x=alt.X(
@@ -790,7 +754,7 @@ def drawn_here_charts(rows: list[dict]) -> tuple[alt.Chart, alt.Chart]:
                 title="what the user said it was",
                 axis=alt.Axis(labelAngle=0),
             ),
-            y=alt.Y("count():Q", title="drawings", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y("count():Q", title="drawings"),
             color=alt.Color(
                 "said:N",
                 scale=alt.Scale(domain=["confirmed", "corrected"], range=[REST, TOP]),
@@ -806,7 +770,7 @@ def drawn_here_charts(rows: list[dict]) -> tuple[alt.Chart, alt.Chart]:
         accuracy=("right", "mean"), drawings=("right", "size")
     )
     over_time = (
-        alt.Chart(daily, height=220)
+        alt.Chart(daily, height=180)
         .mark_line(point=True, color=TOP)
         .encode(
             x=alt.X("day:T", title=None),
@@ -818,7 +782,7 @@ def drawn_here_charts(rows: list[dict]) -> tuple[alt.Chart, alt.Chart]:
             ],
         )
     )
-    return per_label.properties(padding={"left": 10, "bottom": 10}), over_time
+    return per_label, over_time
 
 
 def show_fine_tune(m: dict) -> None:
@@ -869,7 +833,7 @@ def drawn_here_section(m: dict) -> None:
         return
     figures = stats(rows)
     left, middle, right = st.columns(3)
-    left.metric("Drawings labelled", f"{figures['drawings']:,}")
+    left.metric("Drawings labelled", f"{figures['clicks']:,}")
     middle.metric("Right on them", f"{figures['accuracy']:.1%}")
     right.metric("Sessions", f"{figures['sessions']:,}")
     per_label, over_time = drawn_here_charts(rows)

@@ -474,10 +474,6 @@ def fine_tune(
     inference_model.set_weights(model.get_weights())
     inference_model.save(out / "cnn.keras")
     metrics = export_and_test(inference_model, "cnn", out, data, command)
-    # The folder is the whole reader: the base's line reader beside the new CNN.
-    for name in ("line.tflite", "line.json"):
-        if (base / name).exists() and base.resolve() != out.resolve():
-            shutil.copy2(base / name, out / name)
     after = measure(Classifier(out / "cnn.tflite"))
     calibration = (
         calibrate(out / "cnn.tflite", x_gate, y_gate, data, command) if config.calibrate else None

@@ -4,7 +4,7 @@
     python -m benchmarks.latency --n 2000 --model ann
 
 The app receives each stroke's canvas as PNG bytes and runs `read_image` (decode),
-`read` (the line reader, preprocessing, the CNN, doubts) and, as the page shows it by default,
+`read` (find the digits, preprocess, model, doubts) and, as the page shows it by default,
 `occlusion_saliency` (one batch of erased copies through the model); for a number, with the
 strokes the canvas records beside its picture (`canvas_strokes`). This times exactly those
 calls on UNIPEN pen-stroke digits drawn as the app's canvas draws them (black on white,
@@ -28,11 +28,12 @@ from harness import PEN_DIGITS
 from harness.digit_paths import canvas_json
 from model.canvas import canvas_strokes
 from model.classifier import Classifier, model_dir, model_path
+from model.count import load_counter
 from model.explain import occlusion_saliency
 from model.imageio import read_image
-from model.line import line_input, load_line_reader
-from model.preprocessing import find_ink, preprocess
+from model.preprocessing import preprocess
 from model.recognize import read
+from model.reject import load_rejecter
 from model.strokes import (
     SMALL,
     compose_number,
@@ -77,13 +78,14 @@ def main() -> int:
     digits = load_pen_digits(PEN_DIGITS)[: args.n]
     pngs = [encode_png(rgba) for _, _, rgba in drawings(digits, style="black_on_white")]
     classifier = Classifier(model_path(args.model))
-    line_reader = load_line_reader(model_dir())  # the page's line reader, as the app uses it
+    rejecter = load_rejecter(model_dir())  # the page's "not a digit" model, as the app uses it
+    counter = load_counter(model_dir())  # and its digit-count model
 
     def served(png: bytes) -> np.ndarray:
-        return read(read_image(png), classifier, line_reader).digits[0].probabilities
+        return read(read_image(png), classifier, rejecter, counter).digits[0].probabilities
 
     def served_with_saliency(png: bytes) -> np.ndarray:
-        reading = read(read_image(png), classifier, line_reader)
+        reading = read(read_image(png), classifier, rejecter, counter)
         picked = reading.digits[reading.least_certain()]
         occlusion_saliency(classifier, picked.steps.digit_28x28)
         return picked.probabilities
@@ -107,7 +109,7 @@ def main() -> int:
         png, json_data, canvas_width = drawing
         image = read_image(png)
         strokes = canvas_strokes(json_data, image.shape[1] / canvas_width)
-        reading = read(image, classifier, line_reader, strokes)
+        reading = read(image, classifier, rejecter, counter, strokes)
         picked = reading.digits[reading.least_certain()]
         if saliency:
             occlusion_saliency(classifier, picked.steps.digit_28x28)
@@ -160,10 +162,6 @@ def main() -> int:
         "preprocess": np.median(time_each(preprocess, images[:300])),
         "model (LiteRT, 1 image)": np.median(time_each(classifier.predict, steps)),
     }
-    if line_reader is not None:
-        lines = [line_input(find_ink(i)) for i in images]
-        parts["line input"] = np.median(time_each(line_input, [find_ink(i) for i in images]))
-        parts["line reader (LiteRT, 1 line)"] = np.median(time_each(line_reader.read, lines))
     print("breakdown (median ms): " + ", ".join(f"{k} {v * 1000:.3f}" for k, v in parts.items()))
     return 0
 

@@ -4,7 +4,7 @@ A paper tint, an ink colour, one light condition (even, light falling off by 10%
 across the page in a random direction, or a soft shadow), one paper (plain, ruled, squared),
 one pen (a ballpoint, a thick marker, or soft blurred edges), a tilt (rotation up to 8
 degrees and a little perspective), sensor noise, a little blur, and JPEG at quality 60-90.
-Used by benchmarks/held_out.py (real pen strokes) and the tests (hand-made ones).
+Used by benchmarks/photo_accuracy.py (real pen strokes) and the tests (hand-made ones).
 """
 
 from __future__ import annotations

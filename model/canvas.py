@@ -2,8 +2,9 @@
 
 streamlit-drawable-canvas returns, with the picture, the fabric.js scene it drew: each stroke
 of the pen (pen down, move, pen up) is one "Path" object whose commands run through the
-stroke's centre line in canvas pixels. A heavy pen on a small digit fills loops that its
-path still has (`with_mnist_pen`).
+stroke's centre line in canvas pixels. Which ink belongs to which stroke is what the picture
+alone cannot say where two digits touch (`segment.stroke_pairs`), and a heavy pen on a small
+digit fills loops that its path still has (`with_mnist_pen`).
 """
 
 from __future__ import annotations
@@ -109,28 +110,3 @@ def with_mnist_pen(
         return None
     picture = 255 - pen_coverage(strokes.paths, pen, shape)
     return picture, PenStrokes(strokes.paths, float(pen))
-
-
-def stroke_masks(mask: np.ndarray, paths: list[np.ndarray], width: float) -> list[np.ndarray]:
-    """Each pen stroke's ink: the pixels of `mask` under its brush.
-
-    Args:
-        mask: (H, W) bool ink.
-        paths: each stroke's (N, 2) float x, y centre line, in `mask`'s pixels.
-        width: the brush width in those pixels.
-    Returns:
-        one (H, W) bool mask per stroke that left ink, in the order drawn.
-    """
-    thickness = max(1, int(round(width)) + 2)  # a pixel more each side: the soft edge
-    masks = []
-    for path in paths:
-        under = np.zeros(mask.shape, np.uint8)
-        points = np.round(path).astype(np.int32).reshape(-1, 1, 2)
-        if len(points) == 1 or (points == points[0]).all():
-            cv2.circle(under, tuple(int(v) for v in points[0, 0]), thickness // 2, 1, -1)
-        else:
-            cv2.polylines(under, [points], False, 1, thickness)
-        ink = under.view(bool) & mask
-        if ink.any():
-            masks.append(ink)
-    return masks

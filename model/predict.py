@@ -3,8 +3,8 @@
     python -m model.predict digit.png number.png photo.jpg
     python -m model.predict --json --model ann drawings/*.png
 
-One line per path, in the order given: "digit.png: 7 (99%)", "number.png: 2025 (digits
-98% 99% 97% 99%)", confidence said as the page says it. With --json, one JSON object per line:
+One line per path, in the order given: "digit.png: 7 (99.8%)", "number.png: 2025 (digits
+98.1% 99.9% 97.0% 99.5%)". With --json, one JSON object per line:
     {"path": "a.png", "number": "7", "digit": 7, "confidence": 0.998,
      "probabilities": [10 floats], "unsure": false, "not_digit": false, "doubts": [],
      "digits": [{"digit": 7, "confidence": 0.998, "box": [x, y, w, h], "unsure": false,
@@ -13,7 +13,7 @@ One line per path, in the order given: "digit.png: 7 (99%)", "number.png: 2025 (
 pixels. "digit", "confidence" and "probabilities" are the single digit's, and null when the
 picture holds several. A picture with no ink gives "number": null, "digit": null and
 "not_digit": false. A picture that is not a digit (a letter, a symbol, a doodle, a dot; see
-model/line.py) gives "digit": null, "not_digit": true, and its "digits" entry says what it
+model/reject.py) gives "digit": null, "not_digit": true, and its "digits" entry says what it
 looks closest to; a number with such a part inside is declined: "number": null. A file
 that cannot be read gives {"path": ..., "error": "..."}; the other files are still read, and
 the exit status is 1. The model is loaded once, so thousands of paths in one call are fine.
@@ -33,12 +33,12 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from model.answers import Reading, percent
 from model.classifier import MODEL_NAMES, Classifier, ModelError, model_dir, model_path
+from model.count import Counter, load_counter
 from model.imageio import ImageReadError, read_image
-from model.line import LineReader, load_line_reader
 from model.process import cpu_cores
-from model.recognize import read
+from model.recognize import Reading, read
+from model.reject import Rejecter, load_rejecter
 
 # Files classified together in one model call. Small enough that a batch of very large
 # images stays within a few hundred MB.
@@ -53,20 +53,22 @@ def classify_paths(
     paths: list[str],
     classifier: Classifier,
     workers: int | None = None,
-    line_reader: LineReader | None = None,
+    rejecter: Rejecter | None = None,
+    counter: Counter | None = None,
 ) -> Iterator[dict]:
     """One result dict per path, in order (see the module docstring for the keys).
 
     Batches of BATCH files are read, preprocessed and classified by `workers` processes
     (default: one per core, at most 8; none for fewer than PARALLEL_FROM files). With a
-    line reader (the classifier's folder's; the workers load it from there), numbers are
-    read and drawings that are not digits declined.
+    rejecter (the "not a digit" model of the classifier's folder; the workers load it from
+    there), drawings that are not digits are declined; with a counter (the digit-count model,
+    likewise), touching digits are cut apart.
     """
     batches = [paths[start : start + BATCH] for start in range(0, len(paths), BATCH)]
     workers = workers or min(8, cpu_cores())
     if workers < 2 or len(paths) < PARALLEL_FROM:
         for batch in batches:
-            yield from _classify_batch(batch, classifier, line_reader)
+            yield from _classify_batch(batch, classifier, rejecter, counter)
         return
     yield from _classify_in_workers(batches, classifier.path, workers)
 
@@ -142,15 +144,18 @@ def _closing_pool(workers: int, model: Path) -> Iterator[ProcessPoolExecutor]:
 def _classify_batch(
     paths: list[str],
     classifier: Classifier,
-    line_reader: LineReader | None = None,
+    rejecter: Rejecter | None = None,
+    counter: Counter | None = None,
 ) -> list[dict]:
     """Read some files: one result dict per path."""
-    return [_read_file(path, classifier, line_reader) for path in paths]
+    return [_read_file(path, classifier, rejecter, counter) for path in paths]
 
 
-def _read_file(path: str, classifier: Classifier, line_reader: LineReader | None) -> dict:
+def _read_file(
+    path: str, classifier: Classifier, rejecter: Rejecter | None, counter: Counter | None
+) -> dict:
     try:
-        return _as_dict(path, read(read_image(path), classifier, line_reader))
+        return _as_dict(path, read(read_image(path), classifier, rejecter, counter))
     except (ImageReadError, ValueError) as error:
         return {"path": path, "error": str(error)}
     except Exception as error:  # never a traceback for one bad file
@@ -158,17 +163,19 @@ def _read_file(path: str, classifier: Classifier, line_reader: LineReader | None
 
 
 _worker_classifier: Classifier | None = None
-_worker_line_reader: LineReader | None = None
+_worker_rejecter: Rejecter | None = None
+_worker_counter: Counter | None = None
 
 
 def _load_worker_model(path: Path) -> None:
-    global _worker_classifier, _worker_line_reader
+    global _worker_classifier, _worker_rejecter, _worker_counter
     _worker_classifier = Classifier(path)
-    _worker_line_reader = load_line_reader(path.parent)
+    _worker_rejecter = load_rejecter(path.parent)
+    _worker_counter = load_counter(path.parent)
 
 
 def _classify_in_worker(paths: list[str]) -> list[dict]:
-    return _classify_batch(paths, _worker_classifier, _worker_line_reader)
+    return _classify_batch(paths, _worker_classifier, _worker_rejecter, _worker_counter)
 
 
 def _as_dict(path: str, reading: Reading) -> dict:
@@ -231,9 +238,9 @@ def format_line(result: dict) -> str:
     if result["number"] is None:
         return f"{result['path']}: no digit (blank)"
     if result["digit"] is not None:
-        line = f"{result['path']}: {result['digit']} ({percent(result['confidence'])})"
+        line = f"{result['path']}: {result['digit']} ({result['confidence']:.1%})"
     else:
-        sure = " ".join(percent(d["confidence"]) for d in result["digits"])
+        sure = " ".join(f"{d['confidence']:.1%}" for d in result["digits"])
         line = f"{result['path']}: {result['number']} (digits {sure})"
     return line + (f"  unsure: {'; '.join(result['doubts'])}" if result["unsure"] else "")
 
@@ -250,26 +257,21 @@ def main(argv: list[str] | None = None) -> int:
         "--model-dir",
         type=Path,
         default=model_dir(),
-        help="folder holding {cnn,ann}.tflite and line.tflite ($DIGIT_MODEL_DIR overrides)",
+        help="folder holding {cnn,ann}.tflite ($DIGIT_MODEL_DIR overrides)",
     )
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     args = parser.parse_args(argv)
 
     try:
         classifier = Classifier(model_path(args.model, args.model_dir))
-        line_reader = load_line_reader(args.model_dir)
-        if line_reader is None:
-            print(
-                f"note: {args.model_dir} has no line reader (line.tflite): each picture is "
-                "read as one digit, and nothing is declined as not a digit",
-                file=sys.stderr,
-            )
+        rejecter = load_rejecter(args.model_dir)
+        counter = load_counter(args.model_dir)
     except ModelError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
     failed = False
-    results = classify_paths(args.images, classifier, line_reader=line_reader)
+    results = classify_paths(args.images, classifier, rejecter=rejecter, counter=counter)
     try:
         for result in results:
             failed |= "error" in result

@@ -49,9 +49,7 @@ FLAT_PAPER = 12
 # Marks smaller than this share of the largest mark are specks of dust or noise, not ink.
 MIN_MARK_SHARE = 0.04
 _SQUARE_3x3 = np.ones((3, 3), np.uint8)
-# The paper estimate's disc, on a 32 px copy: strokes up to 13/32 of the picture wide are
-# ink, not paper (thick ink cropped tight to a box, as on a scanned form).
-_DISC = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (13, 13))
+_DISC_7x7 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
 # Euclidean distances from a 5x5 chamfer mask: within 2% of exact, a third of the cost.
 _DISTANCE_MASK = cv2.DIST_MASK_5
 
@@ -349,23 +347,6 @@ def normalise_stroke(
     # Solving target / (extent + target) == STROKE_WIDTH / BOX_SIZE for target:
     extent = max(mask.shape) - width
     target = max(1.0, STROKE_WIDTH * extent / (BOX_SIZE - STROKE_WIDTH))
-    return set_pen(mask, width, target, inside)
-
-
-def set_pen(
-    mask: np.ndarray, width: float, target: float, inside: np.ndarray | None = None
-) -> np.ndarray:
-    """Redraw a binary drawing whose pen is `width` pixels wide with a `target`-wide pen.
-
-    Strokes are thinned or thickened by the same amount everywhere, using the distance to the
-    paper (thinning) or to the ink (thickening), with a one-pixel soft edge.
-
-    Args:
-        mask: (H, W) bool, True on ink.
-        inside: `distance_to_paper(mask)`, when already computed.
-    Returns:
-        (H', W') float32 in [0, 1]: the redrawn ink, with a margin for thickened strokes.
-    """
     change = (width - target) / 2.0
     if change > 0:
         # Thin: keep the pixels deeper than `change` inside the ink. Never thin by more
@@ -561,14 +542,14 @@ def _uneven_paper(small: np.ndarray, ink_small: np.ndarray) -> np.ndarray | None
     Returns:
         (h, w) uint8 estimate of the paper alone, or None when the paper is flat.
 
-    The estimate is a grey-level opening that wipes out strokes narrower than about two fifths
-    of the picture. It is judged only on paper pixels away from the ink (the anti-aliased rim of a
+    The estimate is a grey-level opening that wipes out strokes narrower than about a fifth of
+    the picture. It is judged only on paper pixels away from the ink (the anti-aliased rim of a
     thick stroke is neither ink nor paper); where it is flat there, a thick blob of ink, which
     the opening would take for paper, is kept whole.
     """
     if min(small.shape) < 7:
         return None
-    paper = cv2.morphologyEx(small, cv2.MORPH_OPEN, _DISC, borderType=cv2.BORDER_REPLICATE)
+    paper = cv2.morphologyEx(small, cv2.MORPH_OPEN, _DISC_7x7, borderType=cv2.BORDER_REPLICATE)
     on_paper = paper[cv2.dilate(ink_small, _SQUARE_3x3) == 0]
     low, high = _percentiles(on_paper, 2, 98) if on_paper.size else (0, 0)
     return None if high - low <= FLAT_PAPER else paper

@@ -89,12 +89,11 @@ def cnn():
 
 
 @pytest.fixture(scope="session")
-def line_reader():
-    """The served line reader (model/line.tflite)."""
+def counter():
     from model.classifier import MODEL_DIR
-    from model.line import LineReader
+    from model.count import Counter
 
-    return LineReader(MODEL_DIR)
+    return Counter(MODEL_DIR)
 
 
 @pytest.fixture(scope="session")

@@ -103,9 +103,7 @@ def unreadable_files() -> list[OddFile]:
     png = _save(Image.fromarray(_gray(9)), "PNG")
     jpeg = _save(Image.fromarray(_gray(9)).convert("RGB"), "JPEG")
     return [
-        OddFile(
-            "notes.png", b"Shopping list: eggs, milk\n", error="not a picture that can be read"
-        ),
+        OddFile("notes.png", b"Shopping list: eggs, milk\n", error="not an image"),
         OddFile("truncated.png", png[: len(png) // 2], error="damaged or truncated"),
         OddFile("truncated.jpg", jpeg[: len(jpeg) // 2], error="damaged or truncated"),
         OddFile("empty.png", b"", error="empty"),

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.browser
 APP_BRUSH = 18  # the app's default brush width
 PER_CLASS = 2  # real handwritten digits drawn per class
 # Of the 20 drawn, at least this many must be read right. The same digits drawn offline
-# (benchmarks/held_out.py) are read right about 98.5% of the time: 18 of 20 leaves room for
+# (benchmarks/canvas_accuracy.py) are read right 97.7% of the time: 18 of 20 leaves room for
 # one or two hard ones, and fails when the browser path loses strokes or the model breaks.
 AT_LEAST_RIGHT = 18
 
@@ -98,26 +98,6 @@ def test_real_digits_drawn_with_the_mouse_are_read_and_clear_empties(page):
     assert right >= AT_LEAST_RIGHT, list(zip([d for d, _ in digits], shown))
 
 
-def answer_in_view(page) -> bool:
-    """Whether the answer (its figure: the number and its confidence) is wholly on screen
-    without scrolling."""
-    box = page.locator('[data-testid="stMetric"]').first.bounding_box()
-    return (
-        box is not None
-        and box["y"] >= 0
-        and box["y"] + box["height"] <= page.viewport_size["height"]
-    )
-
-
-def test_on_a_laptop_the_answer_is_in_view_after_a_stroke(server, browser):
-    laptop = open_page(browser, server.url, width=1366, height=768)
-    try:
-        assert draw_and_wait(laptop, write_number("42", height=0.55)) == {"Prediction (CNN)": "42"}
-        assert laptop.evaluate("window.scrollY") == 0 and answer_in_view(laptop)
-    finally:
-        laptop.close()
-
-
 def test_switching_tabs_keeps_the_drawing_and_the_answer(page):
     answer = draw_and_wait(page, place(DIGIT_PATHS[4]))
     assert answer == {"Prediction (CNN)": "4"}
@@ -173,15 +153,9 @@ def test_on_a_phone_a_finger_draws_and_the_toolbar_undoes_and_redoes(server, bro
         before = model_input(phone)
         swipe_strokes(phone, seven)
         assert wait_for_answer(phone, before) == {"Prediction (CNN)": "7"}
-        assert answer_in_view(phone)  # no scrolling to see what it read
 
         undo, redo = (phone.get_by_role("button", name=n, exact=True) for n in ("Undo", "Redo"))
         assert undo.is_visible() and redo.is_visible()
-        # The pencil (it switches to moving strokes) and the send arrow are not offered.
-        for hidden in ("Edit", "Update the app with this drawing"):
-            assert not phone.get_by_role("button", name=hidden, exact=True).is_visible()
-        reset = phone.get_by_role("button", name="Reset canvas & history", exact=True)
-        assert reset.is_visible()
         before = model_input(phone)
         undo.tap()
         wait_for_answer(phone, before)

@@ -10,12 +10,19 @@ import pytest
 
 from harness.digit_paths import DIGIT_PATHS
 from harness.photos import LIGHTS, PAPERS, PENS, photograph
+from model.classifier import MODEL_DIR
 from model.imageio import read_image
 from model.recognize import read
+from model.reject import load_rejecter
+
+
+@pytest.fixture(scope="module")
+def rejecter():
+    return load_rejecter(MODEL_DIR)
 
 
 @pytest.mark.parametrize(("light", "paper", "pen"), itertools.product(LIGHTS, PAPERS, PENS))
-def test_every_digit_is_read_from_a_photo(cnn, line_reader, light, paper, pen):
+def test_every_digit_is_read_from_a_photo(cnn, rejecter, counter, light, paper, pen):
     """Each digit is one digit, not declined, and read right; where the reader hesitates
     between two digits (the hand-made 1 has a long flag, as a 7 has a bar) it may say so,
     "7 or 1?", but only with the right digit among the two. Never a confident wrong digit."""
@@ -26,7 +33,7 @@ def test_every_digit_is_read_from_a_photo(cnn, line_reader, light, paper, pen):
         jpeg = photograph(
             [s * 100 for s in DIGIT_PATHS[digit]], condition, np.random.default_rng(seed)
         )
-        reading = read(read_image(jpeg), cnn, line_reader)
+        reading = read(read_image(jpeg), cnn, rejecter, counter)
         read_as[digit] = reading.number
         (only,) = reading.digits  # one digit: no stroke lost or split off
         if only.unsure and not only.not_digit and digit in [d for d, _ in only.candidates()]:

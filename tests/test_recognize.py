@@ -1,4 +1,4 @@
-"""Answers and honesty: clear digits are answered; dots and scribbles are not."""
+"""Answers and honesty: clear digits are answered, dots, scribbles and two digits are not."""
 
 from __future__ import annotations
 
@@ -7,10 +7,20 @@ import numpy as np
 import pytest
 
 from harness.digit_paths import DIGIT_PATHS, draw_digit, place
-from model.answers import BLOB, TOO_MUCH_INK
 from model.explain import occlusion_saliency
 from model.preprocessing import preprocess_steps, scale_pixels
-from model.recognize import INK_MASS_RANGE, read, recognize, recognize_steps
+from model.recognize import (
+    BLOB,
+    INK_MASS_RANGE,
+    SCATTERED,
+    SEVERAL_DIGITS,
+    TOO_MUCH_INK,
+    TOO_WIDE,
+    WIDEST,
+    read,
+    recognize,
+    recognize_steps,
+)
 from model.strokes import STYLES, render
 
 
@@ -34,12 +44,12 @@ def test_a_dot_is_not_a_digit(cnn):
     assert BLOB in recognize(canvas, cnn).doubts
 
 
-def test_a_scribble_over_the_canvas_is_declined(cnn, rng):
+def test_a_scribble_over_the_canvas_is_doubted(cnn, rng):
     points = rng.uniform(20, 260, (60, 2))
     canvas = render([points], 18, "white_on_black")
     result = recognize(canvas, cnn)
-    assert result.unsure and result.not_digit
-    assert {TOO_MUCH_INK, BLOB} & set(result.doubts)
+    assert result.unsure
+    assert {TOO_MUCH_INK, BLOB, SCATTERED} & set(result.doubts)
 
 
 def test_a_filled_canvas_is_doubted(cnn):
@@ -48,12 +58,26 @@ def test_a_filled_canvas_is_doubted(cnn):
     assert recognize(canvas, cnn).unsure
 
 
-def test_two_digits_side_by_side_are_a_number(cnn, line_reader):
+def test_two_digits_side_by_side_are_doubted(cnn):
     strokes = place(DIGIT_PATHS[1], height=0.5, left=0.0) + place(
         DIGIT_PATHS[2], height=0.5, left=1.0
     )
-    reading = read(render(strokes, 16, "white_on_black"), cnn, line_reader)
-    assert reading.number == "12" and not reading.unsure
+    result = recognize(render(strokes, 16, "white_on_black"), cnn)
+    assert SEVERAL_DIGITS in result.doubts
+
+
+def test_a_digit_lying_on_its_side_is_doubted(cnn):
+    lying = [stroke[:, ::-1] for stroke in place(DIGIT_PATHS[1], height=0.8)]  # swap x and y
+    result = recognize(render(lying, 16, "white_on_black"), cnn)
+    assert TOO_WIDE in result.doubts
+
+
+def test_widest_matches_mnist(mnist):
+    ratios = []
+    for image in mnist.x_train:
+        rows, cols = np.flatnonzero(image.any(1)), np.flatnonzero(image.any(0))
+        ratios.append((cols[-1] - cols[0] + 1) / (rows[-1] - rows[0] + 1))
+    assert np.percentile(ratios, 99.9) == pytest.approx(WIDEST, abs=0.05)
 
 
 def test_a_five_with_a_separate_top_bar_is_one_digit(cnn):
@@ -61,7 +85,8 @@ def test_a_five_with_a_separate_top_bar_is_one_digit(cnn):
     bar = np.array([[0.35, 0.02], [0.9, 0.02]])  # lifted pen: the bar does not touch
     strokes = place([body[3:], bar])
     result = recognize(render(strokes, 16, "white_on_black"), cnn)
-    assert result.digit == 5 and not result.unsure
+    assert SEVERAL_DIGITS not in result.doubts
+    assert result.digit == 5
 
 
 def test_batch_recognition_matches_single(cnn):
@@ -94,3 +119,17 @@ def test_saliency_marks_the_ink_that_matters(name, request):
 
 def test_saliency_of_nothing_is_zero(cnn):
     assert not occlusion_saliency(cnn, np.zeros((28, 28), np.float32)).any()
+
+
+def test_two_digits_one_above_the_other_are_doubted(cnn):
+    top = draw_digit(3, "white_on_black", height=0.35, top=0.0)
+    bottom = draw_digit(7, "white_on_black", height=0.35, top=1.0)
+    canvas = np.maximum(top, bottom)
+    result = recognize(canvas, cnn)
+    assert SEVERAL_DIGITS in result.doubts and result.unsure
+    assert read(canvas, cnn).unsure
+
+
+@pytest.mark.parametrize("digit", [5, 8, 3])
+def test_one_digit_is_never_called_stacked(cnn, digit):
+    assert SEVERAL_DIGITS not in recognize(draw_digit(digit, "white_on_black"), cnn).doubts

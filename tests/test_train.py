@@ -316,34 +316,42 @@ def test_held_out_sessions_are_whole_sessions():
     assert not held_out_sessions(np.array(["only"] * 5), 0.2).any()
 
 
-def test_line_dry_run_writes_a_line_reader_that_serves(small_mnist, tmp_path):
-    """train_line.py --dry-run trains for seconds on lines made without the held-out
-    sources' pen strokes, and writes a reader the app can load, with its record."""
-    from harness import PEN_DIGITS
-    from model.line import CLASSES, HEIGHT, STEPS, WIDTH, LineReader
+def test_reject_dry_run_writes_a_not_a_digit_model_that_serves(small_mnist, tmp_path):
+    from conftest import SHARED
 
-    require(PEN_DIGITS.is_file(), "UNIPEN pen strokes not found")
+    from model.reject import Rejecter
+
+    require((SHARED / "letters_dev.jsonl.gz").is_file(), "UNIPEN letters not found")
     done = subprocess.run(
-        [sys.executable, "train_line.py", "--dry-run", "--data", str(small_mnist),
-         "--hold-out", "apb,ibm", "--out", str(tmp_path), "--workers", "1"],
+        [sys.executable, "train_reject.py", "--dry-run", "--data", str(small_mnist),
+         "--out", str(tmp_path)],
         cwd=REPO, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    record = json.loads((tmp_path / "line.json").read_text())
-    assert record["hold_out"] == ["apb", "ibm"] and "apb" not in record["sources"]
-    assert "train_line.py --dry-run" in record["command"] and record["steps"] > 0
-    steps = LineReader(tmp_path).step_probabilities(np.zeros((3, HEIGHT, WIDTH), np.float32))
-    assert steps.shape == (3, STEPS, CLASSES)
-    np.testing.assert_allclose(steps.sum(axis=2), 1, atol=1e-4)
+    rejecter = Rejecter(tmp_path)
+    record = json.loads((tmp_path / "reject.json").read_text())
+    assert 0 < rejecter.threshold < 1 and record["threshold"] == rejecter.threshold
+    assert record["training_images"]["drawn_letters"] > 0
+    assert record["training_images"]["digits_cut_from_numbers"] > 0
+    held = record["threshold_writers"]
+    assert held["number_digits"] > 0 and 0 <= held["number_digits_declined"] <= 1
+    assert 0 <= held["numbers_with_a_letter_declined"] <= 1
+    scores = rejecter.scores(np.zeros((3, 28, 28), np.float32))
+    assert scores.shape == (3,) and ((scores >= 0) & (scores <= 1)).all()
 
 
-def test_lines_are_made_of_the_sources_asked_for():
-    """A fold's lines never hold the held-out sources' pen strokes."""
+def test_count_dry_run_writes_a_count_model_that_serves(tmp_path):
     from harness import PEN_DIGITS
-    from train_line import load_pools
+    from model.count import Counter
 
     require(PEN_DIGITS.is_file(), "UNIPEN pen strokes not found")
-    require(mnist_path() is not None, "MNIST not found")
-    pools = load_pools(str(mnist_path()), {"apb", "ced"}, limit=100)
-    assert {source for source, _ in pools.writers}.isdisjoint({"apb", "ced"})
-    assert {item.source for item in pools.all_others}.isdisjoint({"apb", "ced"})
+    done = subprocess.run(
+        [sys.executable, "train_count.py", "--dry-run", "--out", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    record = json.loads((tmp_path / "count.json").read_text())
+    assert record["training_groups"][0] > 0 and record["training_groups"][1] > 0
+    assert "train_count.py --dry-run" in record["command"]
+    counts = Counter(tmp_path).counts(np.zeros((3, 28, 28), np.float32))
+    assert counts.shape == (3,) and set(counts.tolist()) <= {1, 2, 3}

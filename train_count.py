@@ -1,0 +1,203 @@
+"""Train the digit-count model: how many digits one group of ink holds (1, 2, or 3 or more).
+
+    python train_count.py                  # ~10 min on 2 cores, into model/
+    python train_count.py --dry-run        # seconds, into runs/
+
+Digits written close run into each other: one stroke touches the next, and the ink of "41"
+or "2025" is one connected piece. Where to cut it is for the digit reader to judge (the cut
+whose sides it reads best, `model/recognize.py`); whether to cut it at all is this model's
+question. It reads the same 28x28 input as the digit reader: the group of ink
+(`segment.group_pieces`) scaled to fit, with the pen measured across the whole number, as
+`recognize.read` serves it.
+
+Training groups come from numbers written as the benchmark writes them
+(`strokes.compose_number`: one writer's digits on a line, their own sizes), with every other
+gap closed up so that digits touch often; each group is labelled by how many digits' ink it
+holds. Lone digits drawn on the square canvas, at a normal size and small, are more
+examples of one. Pen strokes come only from the writers of half 0 (model/strokes.py:
+writer_half); the figures in model/count.json are on half 1's writers, never seen.
+
+Writes model/count.tflite (served with LiteRT) and model/count.json (figures, data, command).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from model.classifier import Classifier
+from model.count import CLASSES, MODEL_FILE, RECORD_FILE
+from model.preprocessing import find_ink, scale_pixels
+from model.recognize import group_steps
+from model.segment import group_pieces
+from model.strokes import (
+    NUMBER_CANVAS,
+    SMALL,
+    STYLES,
+    PenDigit,
+    compose_number,
+    drawings,
+    load_pen_digits,
+    render,
+    writer_half,
+)
+
+MODEL_DIR = Path(__file__).resolve().parent / "model"
+SHARED = Path(__file__).resolve().parent.parent / "shared" / "data"
+HEIGHT, WIDTH = NUMBER_CANVAS
+TOUCHING = 0.5  # share of gaps closed up in training numbers (the benchmark: 1 in 8)
+
+
+def number_groups(digits: list[PenDigit], count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Groups of ink from `count` numbers of 1-4 digits, each by one writer of `digits`.
+
+    Returns:
+        (N, 28, 28) uint8 served inputs and (N,) int64 how many digits each holds (groups
+        that hold part of a digit are left out).
+    """
+    by_writer = defaultdict(list)
+    for digit in digits:
+        by_writer[(digit.source, digit.writer)].append(digit)
+    writers = sorted(w for w, own in by_writer.items() if len(own) >= 4)
+    images, labels = [], []
+    for index in range(count):
+        rng = np.random.default_rng([seed, index])
+        own = by_writer[writers[rng.integers(len(writers))]]
+        chosen = [own[i] for i in rng.choice(len(own), int(rng.integers(1, 5)), replace=False)]
+        strokes = compose_number(chosen, rng, HEIGHT, WIDTH, TOUCHING)
+        brush = int(rng.integers(10, 23))
+        found = find_ink(render(strokes, brush, STYLES[index % len(STYLES)], HEIGHT, WIDTH))
+        if found is None:
+            continue
+        # Each digit's own ink, in the found ink's pixels.
+        digit_masks, start = [], 0
+        for digit in chosen:
+            own_strokes = strokes[start : start + len(digit.strokes)]
+            start += len(digit.strokes)
+            alpha = render(own_strokes, brush, "black_on_transparent", HEIGHT, WIDTH)[..., 3]
+            alpha = cv2.resize(alpha, found.mask.shape[::-1], interpolation=cv2.INTER_AREA)
+            digit_masks.append((alpha > 127) & found.mask)
+        groups = group_pieces(found.mask)
+        for group, steps in zip(groups, group_steps(found, groups)):
+            shares = [(m & group.mask).sum() / max(1, m.sum()) for m in digit_masks]
+            held = sum(share > 0.5 for share in shares)
+            if held and not any(0.15 < share < 0.85 for share in shares):
+                images.append(steps.digit_uint8)
+                labels.append(held)
+    return np.array(images, np.uint8).reshape(-1, 28, 28), np.array(labels, np.int64)
+
+
+def lone_digits(digits: list[PenDigit], seed: int, **ranges) -> np.ndarray:
+    """Every digit drawn alone on the square canvas, as `read` serves its one group."""
+    images = []
+    for _, _, rgba in drawings(digits, seed=seed, **ranges):
+        found = find_ink(rgba)
+        if found is not None:
+            groups = group_pieces(found.mask)
+            images += [steps.digit_uint8 for steps in group_steps(found, groups)]
+    return np.array(images, np.uint8).reshape(-1, 28, 28)
+
+
+def examples(digits: list[PenDigit], numbers: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 28, 28) uint8 inputs and (N,) int64 classes (0: one digit, 1: two, 2: more)."""
+    x, held = number_groups(digits, numbers, seed)
+    lone = [lone_digits(digits, seed + 1), lone_digits(digits, seed + 2, **SMALL)]
+    x = np.concatenate([x, *lone])
+    held = np.concatenate([held, np.ones(sum(map(len, lone)), np.int64)])
+    return x, np.minimum(held, CLASSES) - 1
+
+
+def build_counter(dropout: float = 0.3):
+    """A small CNN: (N, 28, 28, 1) float32 in [0, 1] -> (N, 3) [one, two, three or more]."""
+    from model.networks import build_small
+
+    return build_small(CLASSES, "count", dropout)
+
+
+def confusion(probabilities: np.ndarray, classes: np.ndarray) -> list[list[int]]:
+    """rows: the true count (1, 2, 3+); columns: the model's."""
+    said = probabilities.argmax(axis=1)
+    return [[int(((classes == a) & (said == b)).sum()) for b in range(CLASSES)]
+            for a in range(CLASSES)]  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--pen-data", type=Path, default=SHARED, help="folder of the UNIPEN files")
+    parser.add_argument("--out", type=Path, default=None, help="default: model/ (runs/ dry run)")
+    parser.add_argument("--numbers", type=int, default=40_000, help="training numbers")
+    parser.add_argument("--epochs", type=int, default=6, help="epochs")
+    parser.add_argument("--seed", type=int, default=1, help="random seed")
+    parser.add_argument("--dry-run", action="store_true", help="a few hundred numbers, 1 epoch")
+    args = parser.parse_args(argv)
+    out = args.out or (Path("runs/count-dry-run") if args.dry_run else MODEL_DIR)
+    command = shlex.join(["python", "train_count.py", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        digits = load_pen_digits(args.pen_data / "unipen_dev.jsonl.gz")
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+    import keras
+
+    from train_model import export_litert
+
+    started = time.perf_counter()
+    seen = [d for d in digits if writer_half(d.source, d.writer) == 0]
+    unseen = [d for d in digits if writer_half(d.source, d.writer) == 1]
+    if args.dry_run:
+        seen, unseen, args.numbers, args.epochs = seen[:300], unseen[:300], 200, 1
+    x, y = examples(seen, args.numbers, args.seed)
+    x_held, y_held = examples(unseen, args.numbers // 8, args.seed + 100)
+    print(f"training groups: {np.bincount(y, minlength=CLASSES).tolist()} (1, 2, 3+ digits), "
+          f"prepared in {time.perf_counter() - started:.0f} s")  # fmt: skip
+
+    keras.utils.set_random_seed(args.seed)
+    model = build_counter()
+    steps = args.epochs * -(-len(x) // 128)
+    schedule = keras.optimizers.schedules.CosineDecay(1e-3, steps)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])  # fmt: skip
+    model.fit(scale_pixels(x)[..., None], y, batch_size=128, epochs=args.epochs, verbose=2,
+              validation_data=(scale_pixels(x_held)[..., None], y_held))  # fmt: skip
+    seconds = time.perf_counter() - started
+
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / MODEL_FILE
+    export_litert(model, path)
+    held = Classifier(path, classes=CLASSES).predict(scale_pixels(x_held))
+    table = confusion(held, y_held)
+    record = {
+        "held_out_writers": {
+            "groups": int(len(y_held)),
+            "counted_right": float((held.argmax(axis=1) == y_held).mean()),
+            "one_digit_said_several": float((held[y_held == 0].argmax(axis=1) > 0).mean()),
+            "several_said_one": float((held[y_held > 0].argmax(axis=1) == 0).mean()),
+            "confusion_1_2_3plus": table,
+        },
+        "training_groups": np.bincount(y, minlength=CLASSES).tolist(),
+        "epochs": args.epochs,
+        "training_seconds": round(seconds, 1),
+        "data": "UNIPEN digits of the writers of half 0 (model/strokes.py: writer_half) "
+        f"written as numbers of 1-4 digits ({TOUCHING:.0%} of gaps closed up) and alone; "
+        "figures on half 1's writers",
+        "bytes": path.stat().st_size,
+        "command": command,
+    }
+    (out / RECORD_FILE).write_text(json.dumps(record, indent=1) + "\n")
+    print(json.dumps({k: v for k, v in record.items() if k != "command"}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

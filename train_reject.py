@@ -1,0 +1,356 @@
+"""Train the "not a digit" model: a small CNN that tells a digit from anything else.
+
+    python train_reject.py --data ../shared/data/mnist.npz     # ~10 min on 2 cores, model/
+    python train_reject.py --dry-run                            # seconds, into runs/
+
+It reads the same 28x28 image the digit reader reads and says how likely that is not a
+digit at all: a letter, a symbol, a shape, a doodle. It sits beside the digit reader rather
+than inside it (an 11th class), so the digit reader's MNIST accuracy is untouched.
+
+Digits and non-digits must look alike apart from what they are, or the model learns
+"drawn or MNIST" instead of "digit or not". So both sides are mostly drawn the same way:
+- digits: MNIST training digits as the app serves them, and real pen-stroke digits
+  (../shared/data/unipen_dev.jsonl.gz) drawn as canvas images;
+- not digits: real pen-stroke letters that look like no digit (letters_dev.jsonl.gz) drawn
+  the same way, OpenCV's stroke fonts (letters and symbols), random scribbles and shapes.
+The digits of a number are read the same way, each cut from its neighbours and drawn with
+the number's pen (model/recognize.py: read): so the digits of numbers, as the served digit
+reader and digit-count model (--readers) cut them, are digits too, and letters written
+inside numbers are not.
+Pen strokes come only from the writers of half 0 (model/strokes.py: writer_half); a fifth of
+them (by writer) is kept out to choose the threshold: the score above which a drawing is
+declined, set so that REJECT_RATE of those writers' real digits are declined, drawn alone
+and cut from their numbers together. Half 1's writers are never seen:
+benchmarks/reject_accuracy.py measures on them.
+
+Writes model/reject.tflite (served with LiteRT) and model/reject.json (threshold, the rate it
+was chosen for, figures on the held-out writers, data, command).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from model.classifier import Classifier, ModelError
+from model.count import Counter, load_counter
+from model.data import MnistUnavailableError, load_mnist
+from model.preprocessing import preprocess_steps, scale_pixels
+from model.recognize import read
+from model.reject import Rejecter
+from model.strokes import (
+    SMALL,
+    PenDigit,
+    load_pen_digits,
+    pen_for,
+    place_strokes,
+    render,
+    write_numbers,
+    writer_half,
+)
+
+MODEL_DIR = Path(__file__).resolve().parent / "model"
+SHARED = Path(__file__).resolve().parent.parent / "shared" / "data"
+# Letters that look like no digit: the ones the app must decline. Others (O, l, S, Z, b, g,
+# q, ...) are written like digits by many people, and are left out of training.
+NOT_DIGIT_LETTERS = set("AEFHKMNPRWXfhkmnrwx")
+# Symbols written like a digit (! ] } like a 1, ? like a 2, $ like a 5) are left out too.
+FONT_CHARACTERS = "AEFHKMNPRWXfhkmnrwx+=#*@&%~^"
+REJECT_RATE = 0.01  # of real digits declined (alone or cut from numbers), on the threshold writers
+THRESHOLD_SHARE = 0.2  # of half 0's writers, kept to choose the threshold
+
+
+def writer_role(item: PenDigit) -> str:
+    """ "train", "threshold" (half 0) or "unseen" (half 1), by writer."""
+    if writer_half(item.source, item.writer) == 1:
+        return "unseen"
+    key = f"reject/{item.source}/{item.writer}".encode()
+    share = int(hashlib.sha256(key).hexdigest()[:8], 16) / 2**32
+    return "threshold" if share < THRESHOLD_SHARE else "train"
+
+
+def served(rgba: np.ndarray) -> np.ndarray | None:
+    """A picture as the models read it: (28, 28) uint8, or None when blank."""
+    steps = preprocess_steps(rgba)
+    return None if steps is None else steps.digit_uint8
+
+
+def drawn(items: list[PenDigit], copies: int, seed: int, **ranges) -> np.ndarray:
+    """Each character drawn `copies` times with seeded pens (`ranges`: `pen_for`'s), as the
+    models read it."""
+    images = []
+    for index, item in enumerate(items):
+        for copy in range(copies):
+            pen = pen_for(index * copies + copy, seed=seed, **ranges)
+            image = served(render(place_strokes(item, pen), pen.brush, pen.style))
+            if image is not None:
+                images.append(image)
+    return np.array(images, np.uint8).reshape(-1, 28, 28)
+
+
+def number_parts(
+    digits: list[PenDigit],
+    count: int,
+    seed: int,
+    readers: tuple[Classifier, Counter],
+    letters: list[PenDigit] | None = None,
+) -> np.ndarray:
+    """The characters of `count` numbers of 2-6 characters (`write_numbers`; with `letters`,
+    only the letter inside each), as the digit reader and digit-count model `readers` cut
+    them, from the numbers cut into as many parts as were written: (N, 28, 28) uint8."""
+    classifier, counter = readers
+    parts = []
+    for chosen, rgba, _, _ in write_numbers(digits, count, seed, (2, 3, 4, 5, 6), letters):
+        reading = read(rgba, classifier, None, counter)
+        if len(reading.digits) == len(chosen):
+            parts += [
+                d.steps.digit_uint8
+                for d, written in zip(reading.digits, chosen)
+                if letters is None or isinstance(written.label, str)
+            ]
+    return np.array(parts, np.uint8).reshape(-1, 28, 28)
+
+
+def font_glyphs(count: int, rng: np.random.Generator) -> np.ndarray:
+    """Letters and symbols in OpenCV's stroke fonts, tilted and of varied weight."""
+    fonts = [
+        cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX,
+        cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_PLAIN,
+    ]  # fmt: skip
+    images = []
+    while len(images) < count:
+        canvas = np.zeros((280, 280), np.uint8)
+        char = FONT_CHARACTERS[rng.integers(len(FONT_CHARACTERS))]
+        font = fonts[rng.integers(len(fonts))]
+        cv2.putText(canvas, char, (60, 210), font, rng.uniform(4, 7), 255,
+                    int(rng.integers(8, 24)), cv2.LINE_AA)  # fmt: skip
+        angle = rng.uniform(-15, 15)
+        turn = cv2.getRotationMatrix2D((140, 140), angle, 1.0)
+        image = served(cv2.warpAffine(canvas, turn, (280, 280)))
+        if image is not None:
+            images.append(image)
+    return np.array(images, np.uint8)
+
+
+def scribbles(count: int, rng: np.random.Generator) -> np.ndarray:
+    """Doodles: random smooth strokes, zigzags, and shapes (triangles, boxes, stars, arrows,
+    check marks, hashes), drawn with a canvas brush."""
+    images = []
+    while len(images) < count:
+        kind = rng.integers(4)
+        if kind == 0:  # 1-3 random smooth strokes
+            strokes = []
+            for _ in range(rng.integers(1, 4)):
+                steps = rng.normal(0, 1, (rng.integers(4, 9), 2)).cumsum(0)
+                t = np.linspace(0, len(steps) - 1, 60)
+                strokes.append(np.stack([np.interp(t, range(len(steps)), steps[:, i])
+                                         for i in (0, 1)], 1))  # fmt: skip
+        elif kind == 1:  # a zigzag
+            corners = rng.integers(4, 9)
+            x = np.linspace(0, 1, corners + 1)
+            strokes = [np.stack([x, np.arange(corners + 1) % 2 * rng.uniform(0.3, 1)], 1)]
+        elif kind == 2:  # a triangle, a box, or a star (round shapes are 0s)
+            star = rng.uniform() < 0.5
+            corners = int(rng.integers(4, 7)) if star else int(rng.integers(3, 5))
+            n = corners * (2 if star else 1)
+            angle = np.linspace(0, 2 * np.pi, n + 1) + rng.uniform(0, np.pi)
+            radius = np.where(np.arange(n + 1) % 2 == 1, 0.45, 1.0) if star else np.ones(n + 1)
+            strokes = [np.stack([radius * np.cos(angle), radius * np.sin(angle)], 1)]
+        else:  # an arrow, a check mark, or a hash
+            choice = rng.integers(3)
+            if choice == 0:
+                strokes = [
+                    np.array([[0, 0.5], [1, 0.5]]),
+                    np.array([[0.7, 0.2], [1, 0.5], [0.7, 0.8]]),
+                ]
+            elif choice == 1:
+                strokes = [np.array([[0, 0.5], [0.35, 1], [1, 0]])]
+            else:
+                strokes = [
+                    np.array([[0.3, 0], [0.2, 1]]),
+                    np.array([[0.7, 0], [0.6, 1]]),
+                    np.array([[0, 0.35], [1, 0.35]]),
+                    np.array([[0, 0.7], [1, 0.7]]),
+                ]
+        item = PenDigit(-1, [s * 100 + rng.normal(0, 2, s.shape) for s in strokes], "", "")
+        pen = pen_for(len(images), seed=int(rng.integers(1 << 30)))
+        image = served(render(place_strokes(item, pen), pen.brush, pen.style))
+        if image is not None:
+            images.append(image)
+    return np.array(images, np.uint8)
+
+
+def build_reject(dropout: float = 0.3):
+    """A small CNN: (N, 28, 28, 1) float32 in [0, 1] -> (N, 2) [digit, not a digit]."""
+    from model.networks import build_small
+
+    return build_small(2, "not_digit", dropout)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument("--data", default=None, help="MNIST .npz (default: $MNIST_NPZ)")
+    parser.add_argument("--pen-data", type=Path, default=SHARED, help="folder of the UNIPEN files")
+    parser.add_argument("--out", type=Path, default=None, help="default: model/ (runs/ dry run)")
+    parser.add_argument(
+        "--readers", type=Path, default=MODEL_DIR, help="the digit reader and digit-count model"
+    )
+    parser.add_argument("--epochs", type=int, default=15, help="epochs")
+    parser.add_argument("--seed", type=int, default=1, help="random seed")
+    parser.add_argument("--dry-run", action="store_true", help="a few hundred images, 1 epoch")
+    args = parser.parse_args(argv)
+    out = args.out or (Path("runs/reject-dry-run") if args.dry_run else MODEL_DIR)
+    command = shlex.join(["python", "train_reject.py", *(sys.argv[1:] if argv is None else argv)])
+
+    import keras
+    import tensorflow as tf
+
+    from train_model import Augment, augment_batch, export_litert, served_versions
+
+    try:
+        mnist = load_mnist(args.data)
+        digits = load_pen_digits(args.pen_data / "unipen_dev.jsonl.gz")
+        letters = [
+            item
+            for item in load_pen_digits(args.pen_data / "letters_dev.jsonl.gz")
+            if item.label in NOT_DIGIT_LETTERS
+        ]
+        readers = (Classifier(args.readers / "cnn.tflite"), load_counter(args.readers))
+    except (MnistUnavailableError, ModelError, OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    rng = np.random.default_rng(args.seed)
+    small = 200 if args.dry_run else None
+    started = time.perf_counter()
+
+    def role(items, name):
+        chosen = [item for item in items if writer_role(item) == name]
+        return chosen[:small] if small else chosen
+
+    mnist_count = 300 if args.dry_run else 20_000
+    pick = rng.choice(len(mnist.x_train), mnist_count, replace=False)
+    positives = [
+        served_versions(mnist.x_train[pick]),
+        drawn(role(digits, "train"), copies=1 if small else 4, seed=args.seed),
+        # Written small, as on a phone, a heavy pen fills loops: such digits are digits too.
+        drawn(role(digits, "train"), copies=1, seed=args.seed + 4, **SMALL),
+        number_parts(role(digits, "train"), 30 if small else 2_500, args.seed + 7, readers),
+    ]
+    negatives = [
+        drawn(role(letters, "train"), copies=1 if small else 3, seed=args.seed + 1),
+        drawn(role(letters, "train"), copies=1, seed=args.seed + 5, **SMALL),
+        number_parts(
+            role(digits, "train"),
+            30 if small else 3_000,
+            args.seed + 8,
+            readers,
+            role(letters, "train"),
+        ),
+        font_glyphs(100 if small else 6_000, rng),
+        scribbles(100 if small else 6_000, rng),
+    ]
+    x = np.concatenate(positives + negatives)
+    y = np.concatenate([np.zeros(sum(map(len, positives))), np.ones(sum(map(len, negatives)))])
+    counts = {
+        "mnist_digits": len(positives[0]),
+        "drawn_digits": len(positives[1]),
+        "drawn_digits_small": len(positives[2]),
+        "digits_cut_from_numbers": len(positives[3]),
+        "drawn_letters": len(negatives[0]),
+        "drawn_letters_small": len(negatives[1]),
+        "letters_cut_from_numbers": len(negatives[2]),
+        "font_glyphs": len(negatives[3]),
+        "scribbles_and_shapes": len(negatives[4]),
+    }
+    print(f"training images: {counts}, prepared in {time.perf_counter() - started:.0f} s")
+
+    keras.utils.set_random_seed(args.seed)
+    model = build_reject()
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])  # fmt: skip
+    # Digits and non-digits weigh the same, whatever their counts.
+    weights = {0: len(y) / (2 * (y == 0).sum()), 1: len(y) / (2 * (y == 1).sum())}
+    generator = tf.random.Generator.from_seed(args.seed)
+    augment = Augment(rotation=8.0, scale=0.08, shear=0.12, shift=1.5)
+    dataset = (
+        tf.data.Dataset.from_tensor_slices((scale_pixels(x)[..., None], y.astype(np.int64)))
+        .shuffle(len(x), seed=args.seed, reshuffle_each_iteration=True)
+        .batch(128)
+        .map(lambda images, labels: (augment_batch(images, augment, generator), labels))
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    model.fit(dataset, epochs=1 if args.dry_run else args.epochs, class_weight=weights, verbose=2)
+    seconds = time.perf_counter() - started
+
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "reject.tflite"
+    export_litert(model, path)
+    served_model = Classifier(path, classes=2)
+
+    def scores(images: np.ndarray) -> np.ndarray:
+        return served_model.predict(scale_pixels(images))[:, 1] if len(images) else np.zeros(0)
+
+    # The threshold: REJECT_RATE of the threshold writers' real digits score above it, drawn
+    # alone or cut from their numbers (the app reads both).
+    held = role(digits, "threshold")
+    held_digits = scores(drawn(held, copies=1, seed=args.seed + 2))
+    held_parts = scores(number_parts(held, 30 if small else 600, args.seed + 9, readers))
+    threshold = float(np.quantile(np.concatenate([held_digits, held_parts]), 1 - REJECT_RATE))
+    held_small = scores(drawn(held, copies=1, seed=args.seed + 6, **SMALL))
+    held_letters = scores(drawn(role(letters, "threshold"), copies=1, seed=args.seed + 3))
+    mnist_test = scores(served_versions(mnist.x_test[: 500 if small else None]))
+    record = {
+        "threshold": round(threshold, 6),
+        "chosen_for": f"{REJECT_RATE:.0%} of real digits declined, drawn alone and cut from "
+        f"numbers together, on the threshold writers ({THRESHOLD_SHARE:.0%} of half 0, never "
+        "trained on)",
+        "threshold_writers": {
+            "digits": int(len(held_digits)),
+            "digits_declined": float((held_digits > threshold).mean()),
+            "small_digits_declined": float((held_small > threshold).mean()),
+            "number_digits": int(len(held_parts)),
+            "number_digits_declined": float((held_parts > threshold).mean()),
+            "letters": int(len(held_letters)),
+            "letters_declined": float((held_letters > threshold).mean()),
+        },
+        "mnist_test_declined": float((mnist_test > threshold).mean()),
+        "not_digit_letters": "".join(sorted(NOT_DIGIT_LETTERS)),
+        "training_images": counts,
+        "epochs": 1 if args.dry_run else args.epochs,
+        "training_seconds": round(seconds, 1),
+        "data": "MNIST training digits (served versions); UNIPEN digits and letters of the "
+        "writers of half 0 (model/strokes.py: writer_half), drawn as canvas images at a "
+        "normal size and small, and written as numbers cut by the digit reader and "
+        "digit-count model; "
+        "OpenCV stroke fonts; random scribbles and shapes",
+        "bytes": path.stat().st_size,
+        "command": command,
+    }
+    (out / "reject.json").write_text(json.dumps(record, indent=1) + "\n")
+    # Numbers with a letter inside, read whole: declined is right.
+    classifier, counter = readers
+    rejecter = Rejecter(out)
+    with_letter = write_numbers(
+        held, 20 if small else 400, args.seed + 10, (2, 3, 4, 5), role(letters, "threshold")
+    )
+    declined = [
+        read(rgba, classifier, rejecter, counter).number is None for _, rgba, _, _ in with_letter
+    ]
+    record["threshold_writers"]["numbers_with_a_letter_declined"] = float(np.mean(declined))
+    (out / "reject.json").write_text(json.dumps(record, indent=1) + "\n")
+    print(json.dumps({k: v for k, v in record.items() if k != "command"}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
