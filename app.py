@@ -42,9 +42,9 @@ from model.feedback import (
     png_bytes,
     stats,
 )
-from model.imageio import ImageReadError, read_image
+from model.imageio import ImageReadError, read_image, read_preview
 from model.preprocessing import Preprocessed, scale_pixels
-from model.recognize import Reading, Recognition, read
+from model.recognize import Reading, Recognition, percent, read
 from model.reject import Rejecter, load_rejecter
 from model.visualize import enlarge, preprocessing_steps, saliency_overlay
 
@@ -281,12 +281,6 @@ def shown_errors(what: str):
         st.error(f"{what} failed. Clear the drawing and try again.", icon=":material/error:")
 
 
-def percent(probability: float) -> str:
-    """A calibrated probability as people read it: whole percent, "99%" at most (the model's
-    figures are not good to better than a point)."""
-    return f"{min(probability, 0.99):.0%}"
-
-
 def read_all(
     image: np.ndarray,
     models: dict[str, Classifier],
@@ -320,14 +314,15 @@ def count_model_or_none() -> Counter | None:
 # Page sections.
 
 
-def show_answer(reading: Reading, label: str) -> None:
+def show_answer(reading: Reading, label: str, metric_at) -> None:
     """The digit or number in large type with its confidence, and the two best candidates of
-    any digit the model is unsure of; never a digit for a drawing that is not one."""
+    any digit the model is unsure of; never a digit for a drawing that is not one. The
+    figure goes into `metric_at`, the notes here."""
     if len(reading.digits) == 1:
-        show_digit_answer(reading.digits[0], label)
+        show_digit_answer(reading.digits[0], label, metric_at)
     elif reading.not_digit:
         parts = [str(n) for n, d in enumerate(reading.digits, start=1) if d.not_digit]
-        st.metric(
+        metric_at.metric(
             f"Prediction ({label})",
             "Not a number",
             delta=f"it reads {reading.marked()}",
@@ -340,7 +335,7 @@ def show_answer(reading: Reading, label: str) -> None:
         )
     else:
         least = min(d.confidence for d in reading.digits)
-        st.metric(
+        metric_at.metric(
             f"Prediction ({label})",
             reading.marked(),
             delta=f"{len(reading.digits)} digits, the least sure {percent(least)}",
@@ -357,14 +352,14 @@ def show_answer(reading: Reading, label: str) -> None:
             st.warning("Not sure of " + "; ".join(unsure) + ".", icon=":material/help:")
 
 
-def show_digit_answer(result: Recognition, label: str) -> None:
+def show_digit_answer(result: Recognition, label: str, metric_at) -> None:
     """One digit in large type with its confidence, or the top two when unsure; for a dot,
     a letter, a symbol or a doodle, that it is not a digit."""
     if result.dot:
-        st.metric(f"Prediction ({label})", "Draw a bigger digit", delta="this is a dot",
+        metric_at.metric(f"Prediction ({label})", "Draw a bigger digit", delta="this is a dot",
                   delta_color="off", delta_arrow="off")  # fmt: skip
     elif result.not_digit:
-        st.metric(
+        metric_at.metric(
             f"Prediction ({label})",
             "Not a digit",
             delta=f"closest to {result.digit} ({percent(result.confidence)})",
@@ -374,7 +369,7 @@ def show_digit_answer(result: Recognition, label: str) -> None:
         st.info("That doesn't look like a digit.", icon=":material/block:")
     elif result.unsure:
         (first, p_first), (second, p_second) = result.candidates(2)
-        st.metric(
+        metric_at.metric(
             f"Prediction ({label})",
             f"{first} or {second}?",
             delta=f"unsure: {p_first:.0%} vs {p_second:.0%}",
@@ -386,7 +381,7 @@ def show_digit_answer(result: Recognition, label: str) -> None:
             icon=":material/help:",
         )
     else:
-        st.metric(
+        metric_at.metric(
             f"Prediction ({label})",
             str(result.digit),
             delta=f"{percent(result.confidence)} confident",
@@ -485,32 +480,34 @@ def show_results(
         if first.blank:
             st.info(prompt, icon=":material/draw:")
             return
-        columns = st.columns(len(readings)) if len(readings) > 1 else [st.container()]
-        for column, (model_name, reading) in zip(columns, readings.items()):
+        answer_at = st.container()
+        many = len(readings) > 1
+        metrics = answer_at.columns(len(readings)) if many else [answer_at]
+        columns = st.columns(len(readings)) if many else [st.container()]
+        for metric_at, column, (model_name, reading) in zip(metrics, columns, readings.items()):
             with column:
-                show_answer(reading, MODELS[model_name])
+                show_answer(reading, MODELS[model_name], metric_at)
+        if len(first.digits) == 1 and first.digits[0].dot:
+            return  # "Draw a bigger digit" is the whole answer: a dot has nothing to show
         pick = pick_digit(first)
         for column, reading in zip(columns, readings.values()):
             picked = reading.digits[min(pick, len(reading.digits) - 1)]
             column.html(probability_bars(picked.probabilities))
         show_model_input(first.digits[pick].steps, name, models[name], show_why, first.redrawn)
-        digit = first.digits[pick]
-        click = Click(
-            drawing_png=drawing_png,
-            digit_28x28=digit.steps.digit_uint8,
-            label="",
-            answer=NOT_DIGIT if digit.not_digit else digit.digit,
-            probabilities=digit.probabilities,
-            model_version=models[name].version,
-            session_id=session_id(),
-            box=first.boxes[pick] if len(first.digits) > 1 else None,
-        )
-        about = (
-            f"Was the {MODELS[name]} right?"
-            if len(first.digits) == 1
-            else f"Was the {MODELS[name]} right about digit {pick + 1} ({digit.digit})?"
-        )
-        feedback_buttons(click, f"feedback-{where}-{first.number}-{pick}", about)
+        clicks = [
+            Click(
+                drawing_png=drawing_png,
+                digit_28x28=digit.steps.digit_uint8,
+                label="",
+                answer=NOT_DIGIT if digit.not_digit else digit.digit,
+                probabilities=digit.probabilities,
+                model_version=models[name].version,
+                session_id=session_id(),
+                box=box if len(first.digits) > 1 else None,
+            )
+            for digit, box in zip(first.digits, first.boxes)
+        ]
+        feedback_buttons(clicks, pick, f"feedback-{where}-{first.number}", MODELS[name])
 
 
 FEEDBACK_NOTICE = (
@@ -520,17 +517,20 @@ FEEDBACK_NOTICE = (
 )
 
 
-def store_click(click: Click, label: str, key: str) -> None:
-    """Store one click on Right or Wrong (a widget callback: runs on the click, never on the
-    drawing path); what happened is left in session_state for `feedback_buttons` to show."""
+def store_clicks(clicks: list[Click], labels: list[str], key: str) -> None:
+    """Store clicks on Right or Wrong, each with its label (a widget callback: runs on the
+    click, never on the drawing path); what happened is left in session_state for
+    `feedback_buttons` to show. A later answer to the same drawing replaces the earlier."""
     try:
-        open_store(store_url()).add(replace(click, label=label))
+        store = open_store(store_url())
+        for click, label in zip(clicks, labels):
+            store.add(replace(click, label=label))
     except RateLimited as error:
         st.session_state[f"{key}-said"] = ("warning", f"Not saved: {error}.")
     except (StoreError, ValueError) as error:
         st.session_state[f"{key}-said"] = ("error", f"Not saved: {error}.")
     else:
-        said = "not a digit" if label == NOT_DIGIT else label
+        said = " ".join("not a digit" if label == NOT_DIGIT else label for label in labels)
         st.session_state[f"{key}-said"] = ("success", f"Saved as {said}. Thank you!")
 
 
@@ -538,32 +538,42 @@ def wrong_picked(click: Click, key: str) -> None:
     label = st.session_state.get(f"{key}-wrong")
     if label is not None:
         st.session_state[f"{key}-wrong"] = None  # ready for another answer
-        store_click(click, label, key)
+        store_clicks([click], [label], key)
 
 
-def feedback_buttons(click: Click, key: str, about: str) -> None:
-    """ "Right" and "Wrong: it was ..." under an answer; a click stores `click` with the label."""
+def feedback_buttons(clicks: list[Click], pick: int, key: str, model: str) -> None:
+    """ "Right" for the whole answer (a number: each digit, with its box), and "Wrong" in
+    plain words: what the picked digit was."""
+    number = "".join("✗" if c.answer == NOT_DIGIT else str(c.answer) for c in clicks)
     with st.container(border=True):
-        st.caption(about)
-        right, wrong = st.columns([1, 5], vertical_alignment="bottom")
-        right.button(
-            "Right",
+        right_labels = [str(c.answer) for c in clicks]
+        st.button(
+            f"Right: it is {number}" if len(clicks) > 1 else "Right",
             icon=":material/check:",
             key=f"{key}-right",
-            on_click=store_click,
-            args=(click, str(click.answer), key),
+            on_click=store_clicks,
+            args=(clicks, right_labels, key),
         )
-        wrong.pills(
-            "Wrong: it was",
+        if len(clicks) == 1:
+            question = f"Wrong? The {model} read it as {number}. It was:"
+        else:
+            read_as = "not a digit" if clicks[pick].answer == NOT_DIGIT else clicks[pick].answer
+            question = (
+                f"Wrong? Pick the wrong digit above. Digit {pick + 1} of {len(clicks)}, "
+                f"read as {read_as}, was:"
+            )
+        st.pills(
+            question,
             LABELS,
-            key=f"{key}-wrong",
+            key=f"{key}-{pick}-wrong",
             on_change=wrong_picked,
-            args=(click, key),
+            args=(clicks[pick], f"{key}-{pick}"),
         )
-        said = st.session_state.pop(f"{key}-said", None)
-        if said:
-            kind, message = said
-            getattr(st, kind)(message)
+        for said_key in (key, f"{key}-{pick}"):
+            said = st.session_state.pop(f"{said_key}-said", None)
+            if said:
+                kind, message = said
+                getattr(st, kind)(message)
         st.caption(FEEDBACK_NOTICE)
 
 
@@ -572,7 +582,9 @@ def session_id() -> str:
     return st.session_state.setdefault("feedback_session", uuid.uuid4().hex)
 
 
-# The canvas' toolbar (undo, redo, reset) only shows while a mouse hovers over the canvas:
+# The canvas' toolbar keeps undo, redo and reset; its pencil (which switches to moving
+# strokes: dragging no longer draws) and its send arrow (the page reads every stroke anyway)
+# are hidden. It only shows while a mouse hovers over the canvas:
 # a finger has no hover, and its invisible box, slid over the canvas' top edge, swallows
 # strokes begun there. This pins it, visible and with finger-sized buttons, just above the
 # canvas. The canvas draws inside a shadow root that the page's CSS cannot reach, so the rule
@@ -590,7 +602,9 @@ CANVAS_TOOLBAR_FIX = """<script>
       pointer-events: none; }
     .dc-toolbar-card { pointer-events: auto; }
     .dc-icon-button { min-width: 2.25rem; min-height: 2.25rem; }
-    .dc-icon-button svg { width: 1.15rem; height: 1.15rem; }`);
+    .dc-icon-button svg { width: 1.15rem; height: 1.15rem; }
+    .dc-icon-button[title="Update the app with this drawing"], .dc-icon-button[title="Edit"],
+    .dc-toolbar-separator, .dc-toolbar-contextual { display: none !important; }`);
   const pin = () => document.querySelectorAll('[class*="st-key-canvas-"]').forEach(box => {
     box.querySelectorAll("*").forEach(host => {
       const root = host.shadowRoot;
@@ -611,6 +625,17 @@ CANVAS_TOOLBAR_FIX = """<script>
 def clear_canvas() -> None:
     # A new key gives a new, empty canvas component (its undo history goes too).
     st.session_state.canvas_version = st.session_state.get("canvas_version", 0) + 1
+    st.session_state.pop("last_drawing", None)
+
+
+def carried_drawing(key: str, width: int) -> dict | None:
+    """The drawing a new canvas of another shape starts with: the strokes on the canvas it
+    replaces (Wide <-> Square), so that switching keeps them; fixed once per canvas."""
+    if f"initial-{key}" not in st.session_state:
+        last = st.session_state.get("last_drawing")
+        carried = last[1] if last is not None and last[0] != width else None
+        st.session_state[f"initial-{key}"] = carried
+    return st.session_state[f"initial-{key}"]
 
 
 @st.fragment
@@ -623,6 +648,7 @@ def draw_section(names: list[str], brush: int, show_why: bool, wide: bool) -> No
     )
     st.space("medium")  # room for the canvas' own toolbar, pinned above its top edge
     width = CANVAS_WIDE if wide else CANVAS_SIZE
+    key = f"canvas-{st.session_state.get('canvas_version', 0)}-{width}"
     canvas = st_canvas(
         stroke_width=brush,
         stroke_color="#000000",
@@ -632,8 +658,11 @@ def draw_section(names: list[str], brush: int, show_why: bool, wide: bool) -> No
         drawing_mode="freedraw",
         update_streamlit=True,
         return_image_data=True,
-        key=f"canvas-{st.session_state.get('canvas_version', 0)}-{width}",
+        initial_drawing=carried_drawing(key, width),
+        key=key,
     )
+    if canvas.json_data and canvas.json_data.get("objects"):
+        st.session_state.last_drawing = (width, canvas.json_data)
     st.button("Clear", on_click=clear_canvas, icon=":material/delete:")
     st.caption("The buttons above the canvas undo and redo strokes.")
     prompt = "Write a digit or a number on the canvas to see what the model reads."
@@ -656,16 +685,34 @@ def on_a_phone() -> bool:
 
 @st.fragment
 def upload_section(names: list[str], show_why: bool) -> None:
-    """A photo or scan through the same pipeline. A fragment: an upload reruns only this."""
-    uploaded = st.file_uploader(
-        "A photo or scan of a handwritten digit or number",
-        type=UPLOAD_TYPES,
-        max_upload_size=UPLOAD_MB,
-        help="Dark ink on light paper or light on dark; up to "
-        f"{UPLOAD_MB} MB. It goes through the same steps as a drawing.",
+    """A photo or scan through the same pipeline: a file, or a photo taken here (a phone's
+    camera). A fragment: an upload reruns only this."""
+    source = st.segmented_control(
+        "Picture from",
+        ["file", "camera"],
+        default="file",
+        required=True,
+        key="picture_source",
+        format_func={"file": "Upload a file", "camera": "Take a photo"}.get,
     )
+    if source == "camera":
+        # Mounted only when asked for: the browser asks for the camera only then.
+        uploaded = st.camera_input(
+            "Take a photo of a handwritten digit or number",
+            help="Dark ink on light paper, filling much of the picture.",
+        )
+        prompt = "Take a photo of a handwritten digit or number."
+    else:
+        uploaded = st.file_uploader(
+            "A photo or scan of a handwritten digit or number",
+            type=UPLOAD_TYPES,
+            max_upload_size=UPLOAD_MB,
+            help="Dark ink on light paper or light on dark; up to "
+            f"{UPLOAD_MB} MB. It goes through the same steps as a drawing.",
+        )
+        prompt = "Upload a picture of a handwritten digit or number."
     if uploaded is None:
-        st.info("Upload a picture of a handwritten digit or number.", icon=":material/upload:")
+        st.info(prompt, icon=":material/upload:")
         return
     if uploaded.size > UPLOAD_MB * 1024 * 1024:
         st.error(
@@ -675,10 +722,11 @@ def upload_section(names: list[str], show_why: bool) -> None:
         return
     try:
         image = read_image(uploaded.getvalue())
+        preview = read_preview(uploaded.getvalue(), CANVAS_WIDE)
     except ImageReadError as error:
         st.error(f"Cannot use {uploaded.name}: {error}.", icon=":material/error:")
         return
-    st.image(thumbnail(image), caption=uploaded.name)
+    st.image(preview, caption=uploaded.name)
     show_results(
         image,
         names,
@@ -745,7 +793,7 @@ def drawn_here_charts(rows: list[dict]) -> tuple[alt.Chart, alt.Chart]:
     frame = pd.DataFrame(rows)
     frame["said"] = np.where(frame["answer"] == frame["label"], "confirmed", "corrected")
     per_label = (
-        alt.Chart(frame, height=180)
+        alt.Chart(frame, height=260)
         .mark_bar()
         .encode(
             x=alt.X(
@@ -754,7 +802,7 @@ def drawn_here_charts(rows: list[dict]) -> tuple[alt.Chart, alt.Chart]:
                 title="what the user said it was",
                 axis=alt.Axis(labelAngle=0),
             ),
-            y=alt.Y("count():Q", title="drawings"),
+            y=alt.Y("count():Q", title="drawings", axis=alt.Axis(tickMinStep=1)),
             color=alt.Color(
                 "said:N",
                 scale=alt.Scale(domain=["confirmed", "corrected"], range=[REST, TOP]),
@@ -770,7 +818,7 @@ def drawn_here_charts(rows: list[dict]) -> tuple[alt.Chart, alt.Chart]:
         accuracy=("right", "mean"), drawings=("right", "size")
     )
     over_time = (
-        alt.Chart(daily, height=180)
+        alt.Chart(daily, height=220)
         .mark_line(point=True, color=TOP)
         .encode(
             x=alt.X("day:T", title=None),
@@ -782,7 +830,7 @@ def drawn_here_charts(rows: list[dict]) -> tuple[alt.Chart, alt.Chart]:
             ],
         )
     )
-    return per_label, over_time
+    return per_label.properties(padding={"left": 10, "bottom": 10}), over_time
 
 
 def show_fine_tune(m: dict) -> None:
@@ -833,7 +881,7 @@ def drawn_here_section(m: dict) -> None:
         return
     figures = stats(rows)
     left, middle, right = st.columns(3)
-    left.metric("Drawings labelled", f"{figures['clicks']:,}")
+    left.metric("Drawings labelled", f"{figures['drawings']:,}")
     middle.metric("Right on them", f"{figures['accuracy']:.1%}")
     right.metric("Sessions", f"{figures['sessions']:,}")
     per_label, over_time = drawn_here_charts(rows)

@@ -9,9 +9,11 @@ flatbuffer of weights and built-in operators: loading one never runs code from t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -25,6 +27,26 @@ MODEL_DIR_ENV = "DIGIT_MODEL_DIR"  # serve models from another folder instead
 MODEL_NAMES = ("cnn", "ann")
 _LITERT_MAGIC = b"TFL3"  # flatbuffer file identifier, bytes 4..8
 _MAX_MODEL_BYTES = 64 * 1024 * 1024
+
+
+@contextlib.contextmanager
+def _runtime_quiet():
+    """The LiteRT runtime's notes ("INFO: Created TensorFlow Lite XNNPACK delegate") kept
+    off stderr, which is the user's: it writes them from C, past Python's sys.stderr, and
+    has no switch for them. Its errors still raise."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no stderr to keep quiet
+        yield
+        return
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 class ModelError(RuntimeError):
@@ -68,7 +90,12 @@ class Classifier:
     """
 
     def __init__(
-        self, path: str | Path, num_threads: int = 1, classes: int = 10, calibrated: bool = True
+        self,
+        path: str | Path,
+        num_threads: int = 1,
+        classes: int = 10,
+        calibrated: bool = True,
+        shape: tuple[int, int | None] = (IMAGE_SIZE, IMAGE_SIZE),
     ):
         """Load a `.tflite` model of 28x28 images: a digit model (10 classes), or the "not a
         digit" model (2: digit, not a digit). With `calibrated`, the temperature in
@@ -96,29 +123,38 @@ class Classifier:
         try:
             # LiteRT verifies the flatbuffer before using it: a truncated or corrupt file
             # raises here instead of being read out of bounds.
-            self._interpreter = Interpreter(model_content=content, num_threads=num_threads)
-            self._interpreter.allocate_tensors()
+            with _runtime_quiet():
+                self._interpreter = Interpreter(model_content=content, num_threads=num_threads)
+                self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"{path} is damaged or not a LiteRT model ({error}). {hint}") from None
         (inputs,), (outputs,) = (
             self._interpreter.get_input_details(),
             self._interpreter.get_output_details(),
         )
+        # Each side as expected, or any (-1: a model made for any width).
+        signature = [int(v) for v in inputs["shape_signature"][1:]]
+        expected = [*shape, 1]
         if (
-            list(inputs["shape"][1:]) != [IMAGE_SIZE, IMAGE_SIZE, 1]
+            len(signature) != 3
+            or not all(m in (e, -1) or e is None for m, e in zip(signature, expected))
             or outputs["shape"][-1] != classes
         ):
             raise ModelError(
-                f"{path} is not the model expected: it maps {inputs['shape'].tolist()} to "
-                f"{outputs['shape'].tolist()}, not (N, 28, 28, 1) to (N, {classes}). {hint}"
+                f"{path} is not the model expected: it maps {inputs['shape_signature'].tolist()}"
+                f" to {outputs['shape'].tolist()}, not (N, {shape[0]}, {shape[1]}, 1) to "
+                f"(N, ..., {classes}). {hint}"
             )
         if inputs["dtype"] != np.float32:
             raise ModelError(f"{path} expects {inputs['dtype']} input, not float32. {hint}")
         self.classes = classes
+        self.shape = tuple(shape)
+        # The input's height and width; -1 where the model takes any.
+        self.signature = tuple(signature[:2])
         self.temperature = _temperature(path) if calibrated else 1.0
         self._input = inputs["index"]
         self._output = outputs["index"]
-        self._batch_size = int(inputs["shape"][0])
+        self._input_shape = tuple(int(v) for v in inputs["shape"])
         self._lock = threading.Lock()
         # Which model this is, for the feedback store: its name and the start of its hash.
         self.version = f"{self.name}-{hashlib.sha256(content).hexdigest()[:12]}"
@@ -127,7 +163,8 @@ class Classifier:
         """Class probabilities for a batch of preprocessed digits.
 
         Args:
-            digits: (N, 28, 28) or (28, 28) float32 in [0, 1] (`preprocessing.preprocess`).
+            digits: (N, 28, 28) or (28, 28) float32 in [0, 1] (`preprocessing.preprocess`);
+                for a model of another shape, (N, H, W) or (H, W) of that shape.
             batch_size: largest batch handed to the interpreter at once.
         Returns:
             (N, classes) float32 probabilities (each row sums to 1); (classes,) for a single
@@ -135,7 +172,9 @@ class Classifier:
         """
         digits = np.asarray(digits, dtype=np.float32)
         single = digits.ndim == 2
-        batch = digits.reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
+        batch = digits.reshape(-1, *digits.shape[-2:], 1)
+        if not all(e is None or d == e for d, e in zip(batch.shape[1:3], self.shape)):
+            raise ValueError(f"expected images of {self.shape}, got {digits.shape}")
         if len(batch) == 0:
             return np.zeros((0, self.classes), np.float32)
         if not np.isfinite(batch).all():
@@ -151,10 +190,10 @@ class Classifier:
 
     def _invoke(self, batch: np.ndarray) -> np.ndarray:
         with self._lock:
-            if len(batch) != self._batch_size:  # re-plan the interpreter for this batch size
+            if batch.shape != self._input_shape:  # re-plan the interpreter for this shape
                 self._interpreter.resize_tensor_input(self._input, batch.shape, strict=False)
                 self._interpreter.allocate_tensors()
-                self._batch_size = len(batch)
+                self._input_shape = batch.shape
             self._interpreter.set_tensor(self._input, np.ascontiguousarray(batch))
             self._interpreter.invoke()
             return self._interpreter.get_tensor(self._output)

@@ -54,7 +54,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from model.preprocessing import IMAGE_SIZE
@@ -101,6 +101,9 @@ class Feedback(Base):
     # Schema version 2: where the digit is in the drawing (a number's digit), who stored it.
     box: Mapped[str | None] = mapped_column(String(64))  # JSON [x, y, w, h] in drawing pixels
     source: Mapped[str] = mapped_column(String(16), server_default="app")  # "app" or "cli"
+    # Schema version 3: which drawing (and digit of it) the row answers, within its session:
+    # a later answer to the same one replaces the earlier (`Click.drawing_key`).
+    drawing_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     @property
     def correct(self) -> bool:
@@ -147,7 +150,15 @@ def _add_box_and_source(connection: Connection) -> None:
     )
 
 
-MIGRATIONS = (_create_v1, _add_box_and_source)
+def _add_drawing_key(connection: Connection) -> None:
+    """Version 3: one answer per drawing; rows stored before keep theirs (no key)."""
+    connection.execute(text("ALTER TABLE feedback ADD COLUMN drawing_key VARCHAR(64)"))
+    connection.execute(
+        text("CREATE UNIQUE INDEX ix_feedback_drawing_key ON feedback (drawing_key)")
+    )
+
+
+MIGRATIONS = (_create_v1, _add_box_and_source, _add_drawing_key)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -266,6 +277,15 @@ class Click:
     box: tuple[int, int, int, int] | None = None
     source: str = "app"
 
+    @property
+    def drawing_key(self) -> str:
+        """Which drawing, and which digit of it, this click answers within its session: the
+        same for every click on it, in any replica, so the last one is the answer kept."""
+        box = "" if self.box is None else ",".join(str(int(v)) for v in self.box)
+        key = hashlib.sha256(self.session_id.encode() + b"\0" + box.encode() + b"\0")
+        key.update(self.drawing_png)
+        return key.hexdigest()[:40]
+
 
 def check_label(label: str | int) -> str:
     """A user's label as stored: "0".."9" or NOT_DIGIT. Raises ValueError for anything else."""
@@ -297,7 +317,9 @@ class Store:
             raise StoreError(_unavailable(error)) from None
 
     def add(self, click: Click, uid: str | None = None) -> int:
-        """Store one click; returns its row id. A `uid` already stored is not stored twice.
+        """Store one click; returns its row id. A `uid` already stored is not stored twice,
+        and a later answer to the same drawing (`Click.drawing_key`) replaces the earlier:
+        a person who changes their mind is counted once, with their last answer.
 
         Raises:
             ValueError: a label that is not 0-9 or NOT_DIGIT, or a digit image not 28x28.
@@ -322,9 +344,15 @@ class Store:
             digit_28x28=digit.tobytes(),
             box=None if click.box is None else json.dumps([int(v) for v in click.box]),
             source=click.source,
+            drawing_key=click.drawing_key,
         )
         try:
-            return _retry_locked(lambda: self._insert(Feedback(**values)))
+            try:
+                return _retry_locked(lambda: self._insert(Feedback(**values)))
+            except IntegrityError:
+                # Another replica stored an answer to this drawing between our look and our
+                # write: ours is the later one, and replaces it.
+                return _retry_locked(lambda: self._insert(Feedback(**values)))
         except SQLAlchemyError as error:
             raise StoreError(_unavailable(error)) from None
 
@@ -335,6 +363,14 @@ class Store:
             stored = session.scalar(select(Feedback.id).where(Feedback.uid == uid))
             if stored is not None:
                 return stored
+            earlier = session.scalar(
+                select(Feedback).where(Feedback.drawing_key == row.drawing_key)
+            )
+            if earlier is not None:  # a change of mind: the answer is replaced
+                for name in ("uid", "created_at", "label", "answer", "probabilities"):
+                    setattr(earlier, name, getattr(row, name))
+                earlier.model_version = row.model_version
+                return earlier.id
             if self.per_minute is not None:
                 recent = session.scalar(
                     select(func.count(Feedback.id)).where(
@@ -403,7 +439,7 @@ def stats(rows: list[dict]) -> dict:
     Args:
         rows: `Store.summary()`.
     Returns:
-        {"clicks", "sessions", "right", "accuracy" (None when empty),
+        {"drawings", "sessions", "right", "accuracy" (None when empty),
          "per_label": {label: {"confirmed", "corrected"}}, "per_model": {version: {...}}}
     """
     per_label = {label: {"confirmed": 0, "corrected": 0} for label in LABELS}
@@ -414,14 +450,14 @@ def stats(rows: list[dict]) -> dict:
         per_model.setdefault(row["model_version"], Counter())["right" if right else "wrong"] += 1
     right = sum(v["confirmed"] for v in per_label.values())
     return {
-        "clicks": len(rows),
+        "drawings": len(rows),
         "sessions": len({row["session_id"] for row in rows}),
         "right": right,
         "accuracy": right / len(rows) if rows else None,
         "per_label": per_label,
         "per_model": {
             version: {
-                "clicks": c["right"] + c["wrong"],
+                "drawings": c["right"] + c["wrong"],
                 "accuracy": c["right"] / (c["right"] + c["wrong"]),
             }
             for version, c in per_model.items()
@@ -548,7 +584,7 @@ def _stats(args) -> int:
     if args.json:
         print(json.dumps(figures))
         return 0
-    print(f"{figures['clicks']} drawings labelled in {figures['sessions']} sessions")
+    print(f"{figures['drawings']} drawings labelled in {figures['sessions']} sessions")
     if figures["accuracy"] is not None:
         print(f"model right on {figures['right']} of them: {figures['accuracy']:.2%}")
     for label, counts in figures["per_label"].items():
@@ -556,7 +592,7 @@ def _stats(args) -> int:
             confirmed, corrected = counts["confirmed"], counts["corrected"]
             print(f"  {label:>11}: {confirmed} confirmed, {corrected} corrected")
     for version, figure in figures["per_model"].items():
-        print(f"  model {version}: {figure['accuracy']:.2%} of {figure['clicks']}")
+        print(f"  model {version}: {figure['accuracy']:.2%} of {figure['drawings']}")
     return 0
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import ExifTags, Image, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from model.preprocessing import MAX_INPUT_SIDE, composite_on_paper
 
@@ -76,7 +76,9 @@ def read_image(source: str | os.PathLike | bytes) -> np.ndarray:
     except ImageReadError:
         raise
     except UnidentifiedImageError:
-        raise ImageReadError("this is not an image file Pillow can read") from None
+        raise ImageReadError(
+            "this is not a picture that can be read: save it as PNG or JPEG and try again"
+        ) from None
     except Image.DecompressionBombError:
         raise ImageReadError(_too_many_pixels(MAX_JPEG_PIXELS)) from None
     except (
@@ -180,3 +182,24 @@ def _read_bytes(source: str | os.PathLike | bytes) -> bytes:
 
 def _too_big(size: int) -> str:
     return f"the file is {size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB"
+
+
+def read_preview(source: str | os.PathLike | bytes, side: int) -> np.ndarray:
+    """A picture in its colours for display, upright, its longest side at most `side`:
+    (h, w, 3) uint8 RGB. Call it after `read_image` has accepted the picture.
+
+    Raises:
+        ImageReadError: with a message for people.
+    """
+    try:
+        with Image.open(io.BytesIO(_read_bytes(source))) as image:
+            _check_size(image)
+            image.seek(0)
+            image.draft("RGB", (side, side))  # a JPEG decodes at a fraction of its size
+            upright = ImageOps.exif_transpose(image).convert("RGB")
+            upright.thumbnail((side, side))
+            return np.asarray(upright)
+    except ImageReadError:
+        raise
+    except Exception as error:  # Pillow's many ways of saying "damaged"
+        raise ImageReadError(f"the image is damaged or truncated ({error})") from None

@@ -3,8 +3,8 @@
     python -m model.predict digit.png number.png photo.jpg
     python -m model.predict --json --model ann drawings/*.png
 
-One line per path, in the order given: "digit.png: 7 (99.8%)", "number.png: 2025 (digits
-98.1% 99.9% 97.0% 99.5%)". With --json, one JSON object per line:
+One line per path, in the order given: "digit.png: 7 (99%)", "number.png: 2025 (digits
+98% 99% 97% 99%)", confidence said as the page says it. With --json, one JSON object per line:
     {"path": "a.png", "number": "7", "digit": 7, "confidence": 0.998,
      "probabilities": [10 floats], "unsure": false, "not_digit": false, "doubts": [],
      "digits": [{"digit": 7, "confidence": 0.998, "box": [x, y, w, h], "unsure": false,
@@ -37,7 +37,7 @@ from model.classifier import MODEL_NAMES, Classifier, ModelError, model_dir, mod
 from model.count import Counter, load_counter
 from model.imageio import ImageReadError, read_image
 from model.process import cpu_cores
-from model.recognize import Reading, read
+from model.recognize import Reading, percent, read
 from model.reject import Rejecter, load_rejecter
 
 # Files classified together in one model call. Small enough that a batch of very large
@@ -238,9 +238,9 @@ def format_line(result: dict) -> str:
     if result["number"] is None:
         return f"{result['path']}: no digit (blank)"
     if result["digit"] is not None:
-        line = f"{result['path']}: {result['digit']} ({result['confidence']:.1%})"
+        line = f"{result['path']}: {result['digit']} ({percent(result['confidence'])})"
     else:
-        sure = " ".join(f"{d['confidence']:.1%}" for d in result["digits"])
+        sure = " ".join(percent(d["confidence"]) for d in result["digits"])
         line = f"{result['path']}: {result['number']} (digits {sure})"
     return line + (f"  unsure: {'; '.join(result['doubts'])}" if result["unsure"] else "")
 

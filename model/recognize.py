@@ -98,6 +98,12 @@ SEVERAL = {SEVERAL_DIGITS, TOO_WIDE, SCATTERED}
 DECLINED = {NOT_A_DIGIT, BLOB, TOO_MUCH_INK}
 
 
+def percent(probability: float) -> str:
+    """A probability as people read it: whole percent, "99%" at most (the model's figures
+    are not good to better than a point). The page and the command line both say it so."""
+    return f"{min(probability, 0.99):.0%}"
+
+
 @dataclass(frozen=True)
 class Recognition:
     """What the model says about one picture.

@@ -103,7 +103,9 @@ def unreadable_files() -> list[OddFile]:
     png = _save(Image.fromarray(_gray(9)), "PNG")
     jpeg = _save(Image.fromarray(_gray(9)).convert("RGB"), "JPEG")
     return [
-        OddFile("notes.png", b"Shopping list: eggs, milk\n", error="not an image"),
+        OddFile(
+            "notes.png", b"Shopping list: eggs, milk\n", error="not a picture that can be read"
+        ),
         OddFile("truncated.png", png[: len(png) // 2], error="damaged or truncated"),
         OddFile("truncated.jpg", jpeg[: len(jpeg) // 2], error="damaged or truncated"),
         OddFile("empty.png", b"", error="empty"),
@@ -113,5 +115,5 @@ def unreadable_files() -> list[OddFile]:
         OddFile(
             "too_big.png", b"\x89PNG\r\n\x1a\n" + b"\0" * (MAX_FILE_BYTES + 1), error="the limit is"
         ),
-        OddFile("garbage.jpg", b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8, error="image"),
+        OddFile("garbage.jpg", b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8, error="picture"),
     ]

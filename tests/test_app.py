@@ -147,6 +147,20 @@ def test_touching_digits_are_read_with_the_canvas_strokes(monkeypatch):
     assert given and all(len(s.paths) == len(strokes) and s.width == 18 for s in given)
 
 
+def test_switching_the_canvas_shape_keeps_the_drawing():
+    """Wide -> Square: the new canvas starts with the strokes of the one it replaces
+    (`initial_drawing`); Clear still empties it."""
+    strokes = write_number("4", height=0.5, canvas=(280, 280))
+    json_data = canvas_json(strokes, 18)
+    at = run_app(render(strokes, 18, "black_on_white", 280, 780), json_data)
+    assert at.session_state["initial-canvas-0-780"] is None
+    at.segmented_control(key="canvas_shape").set_value("square").run()
+    assert not at.exception
+    assert at.session_state["initial-canvas-0-280"] == json_data
+    next(b for b in at.button if b.label == "Clear").click().run()
+    assert at.session_state["initial-canvas-1-280"] is None
+
+
 def test_a_small_digit_with_a_heavy_pen_is_read_from_its_strokes_and_the_page_says_so():
     strokes = write_number("7", height=0.12)  # 34 px high on the 780x280 canvas, brush 18
     at = run_app(render(strokes, 18, "black_on_white", 280, 780), canvas_json(strokes, 18))
@@ -200,6 +214,10 @@ def test_a_dot_asks_for_a_bigger_digit():
 
     at = run_app(render([np.array([[390.0, 140.0]])], 18, "black_on_white", 280, 780))
     assert predictions(at) == {"Prediction (CNN)": "Draw a bigger digit"}
+    # The hint alone: no bars, no 28x28 input or saliency, nothing to call right or wrong.
+    shown = html_shown(at)
+    assert 'class="ds-pictures"' not in shown and 'class="ds-bars"' not in shown
+    assert not [b for b in at.button if b.label in ("Right", "Wrong")]
 
 
 def test_clear_empties_the_canvas_and_the_prediction():
@@ -228,10 +246,29 @@ def test_an_uploaded_photo_is_classified():
     assert predictions(at) == {"Prediction (CNN)": "6"}
 
 
+def test_a_photo_taken_with_the_camera_is_read_like_an_upload():
+    """On a phone: photograph a number written on paper; it is read as an upload is, with
+    the same answer and the same Right / Wrong."""
+    from harness.photos import photograph
+
+    at = run_app()
+    assert not at.camera_input  # the camera is asked for only when wanted
+    at.segmented_control(key="picture_source").set_value("camera").run()
+    assert any("Take a photo" in i.value for i in at.info)
+    strokes = write_number("42", height=0.5)
+    jpeg = photograph(strokes, {"light": "falloff 20%", "paper": "ruled", "pen": "ballpoint"},
+                      np.random.default_rng(0))  # fmt: skip
+    at.camera_input[0].set_value(("photo.jpg", jpeg, "image/jpeg"))
+    at.run()
+    assert not at.exception
+    assert predictions(at) == {"Prediction (CNN)": "42"}
+    assert at.button(key="feedback-upload-42-right").label == "Right: it is 42"
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("notes.png", b"this is not an image", "not an image"),
+        ("notes.png", b"this is not an image", "not a picture that can be read"),
         ("cut.png", encode_png(draw_digit(1))[:200], "damaged or truncated"),
         ("empty.png", b"", "empty"),
     ],
@@ -343,7 +380,7 @@ def stored(url: str) -> list:
 def test_right_stores_the_drawing_and_the_models_answer(store_url):
     at = run_app(draw_digit(3, "black_on_white"))
     assert stored(store_url) == []  # drawing stores nothing
-    at.button(key="feedback-draw-3-0-right").click().run()
+    at.button(key="feedback-draw-3-right").click().run()
     assert not at.exception
     (row,) = stored(store_url)
     assert (row.label, row.answer, row.box, row.source) == ("3", "3", None, "app")
@@ -376,21 +413,34 @@ def test_a_digit_of_a_number_is_corrected_with_its_box(store_url):
     assert 0 <= x < 780 and 0 <= y < 280 and w > 0 and h > 0
 
 
-def test_clicks_are_capped_per_session(store_url):
-    from model.feedback import PER_MINUTE
-
-    at = run_app(draw_digit(3, "black_on_white"))
-    for _ in range(PER_MINUTE + 1):
-        at.button(key="feedback-draw-3-0-right").click().run()
+def test_right_on_a_number_stores_each_digit_with_its_box(store_url):
+    at = run_app(draw_number("2025", height=0.5))
+    right = at.button(key="feedback-draw-2025-right")
+    assert right.label == "Right: it is 2025"
+    right.click().run()
     assert not at.exception
-    assert len(stored(store_url)) == PER_MINUTE
-    assert any("a minute is the limit" in w.value for w in at.warning)
+    rows = stored(store_url)
+    assert [(r.label, r.answer) for r in rows] == [(d, d) for d in "2025"]
+    lefts = [json.loads(r.box)[0] for r in rows]
+    assert lefts == sorted(lefts)
+    assert any("Saved as 2 0 2 5" in s.value for s in at.success)
+
+
+def test_changing_your_mind_keeps_one_answer(store_url):
+    """Right, then Wrong, then Right again on the same drawing: one row, the last answer."""
+    at = run_app(draw_digit(3, "black_on_white"))
+    for _ in range(3):
+        at.button(key="feedback-draw-3-right").click().run()
+    at.button_group(key="feedback-draw-3-0-wrong").set_value("8").run()
+    assert not at.exception
+    (row,) = stored(store_url)
+    assert (row.label, row.answer) == ("8", "3")
 
 
 def test_a_store_that_is_down_leaves_the_app_working(monkeypatch):
     monkeypatch.setenv("FEEDBACK_DB_URL", "postgresql+psycopg://test@127.0.0.1:9/none")
     at = run_app(draw_digit(3, "black_on_white"))
-    at.button(key="feedback-draw-3-0-right").click().run()
+    at.button(key="feedback-draw-3-right").click().run()
     assert not at.exception
     assert any("Not saved: the feedback store is unavailable" in e.value for e in at.error)
     assert predictions(at) == {"Prediction (CNN)": "3"}
@@ -400,8 +450,10 @@ def test_a_store_that_is_down_leaves_the_app_working(monkeypatch):
 def test_the_report_shows_what_was_drawn_here(store_url):
     at = run_app(draw_digit(3, "black_on_white"))
     assert any("Nobody has said Right or Wrong yet" in c.value for c in at.caption)
-    at.button(key="feedback-draw-3-0-right").click().run()
-    at.button_group(key="feedback-draw-3-0-wrong").set_value("8").run()
+    at.button(key="feedback-draw-3-right").click().run()
+    at.button_group(key="feedback-draw-3-0-wrong").set_value("8").run()  # changed its mind
+    at = run_app(draw_digit(5, "black_on_white"))
+    at.button(key="feedback-draw-5-right").click().run()
     at = run_app()  # a new visit reads the store afresh
     assert not at.exception
     shown = {m.label: m.value for m in at.metric}

@@ -156,6 +156,11 @@ def test_on_a_phone_a_finger_draws_and_the_toolbar_undoes_and_redoes(server, bro
 
         undo, redo = (phone.get_by_role("button", name=n, exact=True) for n in ("Undo", "Redo"))
         assert undo.is_visible() and redo.is_visible()
+        # The pencil (it switches to moving strokes) and the send arrow are not offered.
+        for hidden in ("Edit", "Update the app with this drawing"):
+            assert not phone.get_by_role("button", name=hidden, exact=True).is_visible()
+        reset = phone.get_by_role("button", name="Reset canvas & history", exact=True)
+        assert reset.is_visible()
         before = model_input(phone)
         undo.tap()
         wait_for_answer(phone, before)

@@ -63,7 +63,7 @@ def a_click(label="7", session="s1", answer=1, seed=0) -> Click:
         probabilities=rng.dirichlet(np.ones(10)),
         model_version="cnn-0123456789ab",
         session_id=session,
-        box=(10, 20, 30, 40),
+        box=(10 + seed, 20, 30, 40),  # each seed another digit of the drawing
     )
 
 
@@ -147,17 +147,34 @@ def test_concurrent_sessions_lose_and_double_nothing(url):
     store.close()
 
 
+def test_changing_your_mind_keeps_the_last_answer(url):
+    """ "Wrong: it was 1", then "Right" on the same drawing: one row, the last answer; the
+    same click from another replica (another Store on the same database) too. Another
+    session's answer to the same picture is its own."""
+    store, replica = Store(url), Store(url)
+    first = store.add(a_click(label="1", answer=7))
+    assert replica.add(a_click(label="7", answer=7)) == first
+    (row,) = store.rows()
+    assert (row.label, row.answer) == ("7", "7")
+    assert stats(store.summary())["drawings"] == 1
+    store.add(a_click(label="7", answer=7, session="s2"))
+    store.add(a_click(label="7", answer=7, seed=1))  # another digit of the same drawing
+    assert store.count() == 3
+    store.close()
+    replica.close()
+
+
 def test_stats_count_confirmations_and_corrections(url):
     store = Store(url)
     store.add(a_click(label="7", answer=7))
     store.add(a_click(label="7", answer=1, seed=1))
     store.add(a_click(label=NOT_DIGIT, answer=4, session="s2"))
     figures = stats(store.summary())
-    assert figures["clicks"] == 3 and figures["sessions"] == 2 and figures["right"] == 1
+    assert figures["drawings"] == 3 and figures["sessions"] == 2 and figures["right"] == 1
     assert figures["accuracy"] == pytest.approx(1 / 3)
     assert figures["per_label"]["7"] == {"confirmed": 1, "corrected": 1}
     assert figures["per_label"][NOT_DIGIT] == {"confirmed": 0, "corrected": 1}
-    assert figures["per_model"]["cnn-0123456789ab"]["clicks"] == 3
+    assert figures["per_model"]["cnn-0123456789ab"]["drawings"] == 3
     store.close()
 
 
@@ -178,7 +195,7 @@ def test_an_older_schema_is_upgraded_and_its_rows_kept(url):
 
     store = Store(url)  # opening it upgrades it
     with store.engine.connect() as connection:
-        assert schema_version(connection) == SCHEMA_VERSION == 2
+        assert schema_version(connection) == SCHEMA_VERSION == 3
     store.add(a_click())
     old, new = store.rows()
     assert (old.uid, old.label, old.source, old.box) == ("old", "3", "app", None)
@@ -237,7 +254,7 @@ def test_the_command_line_adds_counts_and_exports(tmp_path):
 
     done = feedback("stats", "--db", url, "--json")
     figures = json.loads(done.stdout)
-    assert figures["clicks"] == 3 and figures["sessions"] == 2
+    assert figures["drawings"] == 3 and figures["sessions"] == 2
     assert figures["per_label"]["3"]["corrected"] == 1
     assert "3 drawings labelled in 2 sessions" in feedback("stats", "--db", url).stdout
 

@@ -107,3 +107,21 @@ def test_a_jpeg_one_pixel_thin_is_read(size):
     Image.new("L", size, 255).save(buffer, "JPEG")
     image = read_image(buffer.getvalue())
     assert image.ndim == 2 and min(image.shape) >= 1
+
+
+def test_the_preview_keeps_the_colours_and_turns_upright():
+    """What the upload shows: the photo in its colours, upright, small."""
+    from model.imageio import read_preview
+
+    picture = np.zeros((300, 600, 3), np.uint8)
+    picture[:, :300] = (200, 30, 30)  # red left half
+    image = Image.fromarray(picture)
+    exif = image.getexif()
+    exif[0x0112] = 6  # stored sideways: to be turned 90 degrees clockwise
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif)
+    preview = read_preview(buffer.getvalue(), 200)
+    assert preview.shape == (200, 100, 3)  # upright: taller than wide, longest side 200
+    top, bottom = preview[5, 50].astype(int), preview[-5, 50].astype(int)
+    assert top[0] > 150 and top[1] < 80  # red on top after turning
+    assert bottom.max() < 40

@@ -197,7 +197,7 @@ def corrections(small_mnist, tmp_path):
     for n, (image, label) in enumerate(zip(images, labels)):
         store.add(
             Click(
-                drawing_png=b"",
+                drawing_png=f"drawing {n}".encode(),  # one answer per drawing is kept
                 digit_28x28=image,
                 label=str(label),
                 answer=int(label),
@@ -206,7 +206,9 @@ def corrections(small_mnist, tmp_path):
                 session_id=f"session-{n % 6}",
             )
         )
-    store.add(Click(b"", images[0], "not a digit", 3, np.full(10, 0.1), "cnn-test", "session-0"))
+    store.add(
+        Click(b"scribble", images[0], "not a digit", 3, np.full(10, 0.1), "cnn-test", "session-0")
+    )
     store.close()
     return url
 
