@@ -314,15 +314,14 @@ def count_model_or_none() -> Counter | None:
 # Page sections.
 
 
-def show_answer(reading: Reading, label: str, metric_at) -> None:
+def show_answer(reading: Reading, label: str) -> None:
     """The digit or number in large type with its confidence, and the two best candidates of
-    any digit the model is unsure of; never a digit for a drawing that is not one. The
-    figure goes into `metric_at`, the notes here."""
+    any digit the model is unsure of; never a digit for a drawing that is not one."""
     if len(reading.digits) == 1:
-        show_digit_answer(reading.digits[0], label, metric_at)
+        show_digit_answer(reading.digits[0], label)
     elif reading.not_digit:
         parts = [str(n) for n, d in enumerate(reading.digits, start=1) if d.not_digit]
-        metric_at.metric(
+        st.metric(
             f"Prediction ({label})",
             "Not a number",
             delta=f"it reads {reading.marked()}",
@@ -335,7 +334,7 @@ def show_answer(reading: Reading, label: str, metric_at) -> None:
         )
     else:
         least = min(d.confidence for d in reading.digits)
-        metric_at.metric(
+        st.metric(
             f"Prediction ({label})",
             reading.marked(),
             delta=f"{len(reading.digits)} digits, the least sure {percent(least)}",
@@ -352,14 +351,14 @@ def show_answer(reading: Reading, label: str, metric_at) -> None:
             st.warning("Not sure of " + "; ".join(unsure) + ".", icon=":material/help:")
 
 
-def show_digit_answer(result: Recognition, label: str, metric_at) -> None:
+def show_digit_answer(result: Recognition, label: str) -> None:
     """One digit in large type with its confidence, or the top two when unsure; for a dot,
     a letter, a symbol or a doodle, that it is not a digit."""
     if result.dot:
-        metric_at.metric(f"Prediction ({label})", "Draw a bigger digit", delta="this is a dot",
+        st.metric(f"Prediction ({label})", "Draw a bigger digit", delta="this is a dot",
                   delta_color="off", delta_arrow="off")  # fmt: skip
     elif result.not_digit:
-        metric_at.metric(
+        st.metric(
             f"Prediction ({label})",
             "Not a digit",
             delta=f"closest to {result.digit} ({percent(result.confidence)})",
@@ -369,7 +368,7 @@ def show_digit_answer(result: Recognition, label: str, metric_at) -> None:
         st.info("That doesn't look like a digit.", icon=":material/block:")
     elif result.unsure:
         (first, p_first), (second, p_second) = result.candidates(2)
-        metric_at.metric(
+        st.metric(
             f"Prediction ({label})",
             f"{first} or {second}?",
             delta=f"unsure: {p_first:.0%} vs {p_second:.0%}",
@@ -381,7 +380,7 @@ def show_digit_answer(result: Recognition, label: str, metric_at) -> None:
             icon=":material/help:",
         )
     else:
-        metric_at.metric(
+        st.metric(
             f"Prediction ({label})",
             str(result.digit),
             delta=f"{percent(result.confidence)} confident",
@@ -480,13 +479,10 @@ def show_results(
         if first.blank:
             st.info(prompt, icon=":material/draw:")
             return
-        answer_at = st.container()
-        many = len(readings) > 1
-        metrics = answer_at.columns(len(readings)) if many else [answer_at]
-        columns = st.columns(len(readings)) if many else [st.container()]
-        for metric_at, column, (model_name, reading) in zip(metrics, columns, readings.items()):
+        columns = st.columns(len(readings)) if len(readings) > 1 else [st.container()]
+        for column, (model_name, reading) in zip(columns, readings.items()):
             with column:
-                show_answer(reading, MODELS[model_name], metric_at)
+                show_answer(reading, MODELS[model_name])
         if len(first.digits) == 1 and first.digits[0].dot:
             return  # "Draw a bigger digit" is the whole answer: a dot has nothing to show
         pick = pick_digit(first)

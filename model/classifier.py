@@ -90,12 +90,7 @@ class Classifier:
     """
 
     def __init__(
-        self,
-        path: str | Path,
-        num_threads: int = 1,
-        classes: int = 10,
-        calibrated: bool = True,
-        shape: tuple[int, int | None] = (IMAGE_SIZE, IMAGE_SIZE),
+        self, path: str | Path, num_threads: int = 1, classes: int = 10, calibrated: bool = True
     ):
         """Load a `.tflite` model of 28x28 images: a digit model (10 classes), or the "not a
         digit" model (2: digit, not a digit). With `calibrated`, the temperature in
@@ -132,29 +127,21 @@ class Classifier:
             self._interpreter.get_input_details(),
             self._interpreter.get_output_details(),
         )
-        # Each side as expected, or any (-1: a model made for any width).
-        signature = [int(v) for v in inputs["shape_signature"][1:]]
-        expected = [*shape, 1]
         if (
-            len(signature) != 3
-            or not all(m in (e, -1) or e is None for m, e in zip(signature, expected))
+            list(inputs["shape"][1:]) != [IMAGE_SIZE, IMAGE_SIZE, 1]
             or outputs["shape"][-1] != classes
         ):
             raise ModelError(
-                f"{path} is not the model expected: it maps {inputs['shape_signature'].tolist()}"
-                f" to {outputs['shape'].tolist()}, not (N, {shape[0]}, {shape[1]}, 1) to "
-                f"(N, ..., {classes}). {hint}"
+                f"{path} is not the model expected: it maps {inputs['shape'].tolist()} to "
+                f"{outputs['shape'].tolist()}, not (N, 28, 28, 1) to (N, {classes}). {hint}"
             )
         if inputs["dtype"] != np.float32:
             raise ModelError(f"{path} expects {inputs['dtype']} input, not float32. {hint}")
         self.classes = classes
-        self.shape = tuple(shape)
-        # The input's height and width; -1 where the model takes any.
-        self.signature = tuple(signature[:2])
         self.temperature = _temperature(path) if calibrated else 1.0
         self._input = inputs["index"]
         self._output = outputs["index"]
-        self._input_shape = tuple(int(v) for v in inputs["shape"])
+        self._batch_size = int(inputs["shape"][0])
         self._lock = threading.Lock()
         # Which model this is, for the feedback store: its name and the start of its hash.
         self.version = f"{self.name}-{hashlib.sha256(content).hexdigest()[:12]}"
@@ -163,8 +150,7 @@ class Classifier:
         """Class probabilities for a batch of preprocessed digits.
 
         Args:
-            digits: (N, 28, 28) or (28, 28) float32 in [0, 1] (`preprocessing.preprocess`);
-                for a model of another shape, (N, H, W) or (H, W) of that shape.
+            digits: (N, 28, 28) or (28, 28) float32 in [0, 1] (`preprocessing.preprocess`).
             batch_size: largest batch handed to the interpreter at once.
         Returns:
             (N, classes) float32 probabilities (each row sums to 1); (classes,) for a single
@@ -172,9 +158,7 @@ class Classifier:
         """
         digits = np.asarray(digits, dtype=np.float32)
         single = digits.ndim == 2
-        batch = digits.reshape(-1, *digits.shape[-2:], 1)
-        if not all(e is None or d == e for d, e in zip(batch.shape[1:3], self.shape)):
-            raise ValueError(f"expected images of {self.shape}, got {digits.shape}")
+        batch = digits.reshape(-1, IMAGE_SIZE, IMAGE_SIZE, 1)
         if len(batch) == 0:
             return np.zeros((0, self.classes), np.float32)
         if not np.isfinite(batch).all():
@@ -190,10 +174,10 @@ class Classifier:
 
     def _invoke(self, batch: np.ndarray) -> np.ndarray:
         with self._lock:
-            if batch.shape != self._input_shape:  # re-plan the interpreter for this shape
+            if len(batch) != self._batch_size:  # re-plan the interpreter for this batch size
                 self._interpreter.resize_tensor_input(self._input, batch.shape, strict=False)
                 self._interpreter.allocate_tensors()
-                self._input_shape = batch.shape
+                self._batch_size = len(batch)
             self._interpreter.set_tensor(self._input, np.ascontiguousarray(batch))
             self._interpreter.invoke()
             return self._interpreter.get_tensor(self._output)
