@@ -3,7 +3,8 @@
     python docs/screenshots.py        # writes docs/app-desktop.png, docs/app-phone.png, ...
 
 Starts `streamlit run app.py`, draws a handwritten 4 (hand-made pen path) in Chromium and
-saves the page (on the phone, drawn with a finger: touch events).
+saves the screen as it is after the stroke, unscrolled: a 1366x768 laptop and a 390x844 phone
+(drawn with a finger: touch events).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from harness.browser import (  # noqa: E402
     chromium,
     draw_and_wait,
     model_input,
+    phone_context,
     running,
     settle,
     swipe_strokes,
@@ -26,23 +28,23 @@ from harness.browser import (  # noqa: E402
 from harness.digit_paths import DIGIT_PATHS, place  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent
-SHOTS = [  # name, width, height, theme, touch screen
-    ("app-desktop.png", 1280, 1000, "light", False),
-    ("app-desktop-dark.png", 1280, 1000, "dark", False),
-    ("app-phone.png", 390, 2600, "light", True),
+SHOTS = [  # name, width, height, theme, phone (touch screen, mobile browser)
+    ("app-desktop.png", 1366, 768, "light", False),
+    ("app-desktop-dark.png", 1366, 768, "dark", False),
+    ("app-phone.png", 390, 844, "light", True),
 ]
 
 
 def main() -> int:
     with running("app.py") as server, chromium() as browser:
         for name, width, height, theme, touch in SHOTS:
-            context = browser.new_context(
-                viewport={"width": width, "height": height},
-                color_scheme=theme,
-                device_scale_factor=1,
-                has_touch=touch,
-                is_mobile=touch,
-            )
+            options = {"color_scheme": theme, "device_scale_factor": 1}
+            if touch:
+                context = phone_context(browser, width, height, **options)
+            else:
+                context = browser.new_context(
+                    viewport={"width": width, "height": height}, **options
+                )
             page = context.new_page()
             page.goto(server.url)
             wait_for_canvas(page)
@@ -53,12 +55,11 @@ def main() -> int:
                 wait_for_answer(page, before)
             else:
                 draw_and_wait(page, four)
-            page.get_by_text("How the drawing became the model's input").click()
             settle(page)
             # The page scrolls inside Streamlit's own container: back to its top.
             page.evaluate("document.querySelector('[data-testid=stMain]')?.scrollTo(0, 0)")
             page.wait_for_timeout(300)
-            page.screenshot(path=str(DOCS / name), full_page=True)
+            page.screenshot(path=str(DOCS / name))  # what the screen shows, unscrolled
             context.close()
             print(f"wrote docs/{name}")
     return 0

@@ -66,6 +66,27 @@ PREDICTIONS_JS = """() => Object.fromEntries(
       .filter(([label]) => label && label.startsWith('Prediction')))"""
 
 
+def fake_camera(y4m: Path) -> list[str]:
+    """Chromium's flags for a camera that films `y4m`, allowed without asking."""
+    return [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={y4m}",
+    ]
+
+
+def write_y4m(path: Path, grey: np.ndarray, frames: int = 2) -> Path:
+    """A still video of an (H, W) uint8 grey picture (H and W even), in the YUV4MPEG2 format
+    Chromium's fake camera plays."""
+    height, width = grey.shape
+    chroma = np.full((height // 2) * (width // 2), 128, np.uint8).tobytes()
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(b"FRAME\n" + grey.astype(np.uint8).tobytes() + chroma + chroma)
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -154,16 +175,16 @@ def running(script: str | Path = "app.py", **kwargs) -> Iterator[Server]:
 
 
 @contextmanager
-def chromium() -> Iterator[object]:
-    """A headless Chromium (Playwright Browser) from the system's package."""
+def chromium(camera_y4m: Path | None = None) -> Iterator[object]:
+    """A headless Chromium (Playwright Browser) from the system's package; with
+    `camera_y4m`, its camera films that video (a .y4m file) and is allowed without asking."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         raise FileNotFoundError(f"{CHROMIUM} not found: apt-get install chromium")
+    args = CHROMIUM_ARGS + (fake_camera(camera_y4m) if camera_y4m is not None else [])
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
         try:
             yield browser
         finally:
@@ -176,6 +197,37 @@ def open_page(browser, url: str, width: int = 1280, height: int = 900):
     page.goto(url)
     wait_for_canvas(page)
     return page
+
+
+# A phone's browser: its User-Agent says "Mobi", which gives the square canvas by default.
+PHONE_USER_AGENT = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0 Mobile Safari/537.36"
+)
+
+
+def phone_context(browser, width: int = 390, height: int = 844, **options):
+    """A BrowserContext like a phone's: small, touch, a mobile User-Agent."""
+    return browser.new_context(
+        viewport={"width": width, "height": height},
+        has_touch=True,
+        is_mobile=True,
+        user_agent=PHONE_USER_AGENT,
+        **options,
+    )
+
+
+def in_view(page, locator) -> bool:
+    """Whether the element is wholly on screen without scrolling (the page at its top)."""
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return (
+        box is not None
+        and box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= size["width"]
+        and box["y"] + box["height"] <= size["height"]
+    )
 
 
 def wait_for_canvas(page, timeout: float = 30_000) -> None:

@@ -62,18 +62,39 @@ def test_starts_and_prompts_on_a_blank_canvas():
     assert not at.error
     assert any("Write a digit or a number" in i.value for i in at.info)
     assert predictions(at) == {}
-    assert [t.label for t in at.tabs] == ["Draw", "Upload a photo", "Model report"]
+    assert [t.label for t in at.tabs] == ["Draw", "Upload a photo"]
 
 
-def test_every_tab_is_rendered_so_switching_keeps_the_drawing():
-    """Switching tabs happens in the browser alone: every run renders all three, so the
-    canvas (and its drawing) is never taken off the page (tests/test_browser.py switches
-    tabs for real)."""
+def report(at: AppTest) -> AppTest:
+    """The Model report page, opened from the navigation."""
+    return at.switch_page("ui/report.py").run()
+
+
+def test_both_tabs_are_rendered_so_switching_keeps_the_drawing():
+    """Switching tabs happens in the browser alone: every run renders both, so the canvas
+    (and its drawing) is never taken off the page (tests/test_browser.py switches tabs for
+    real)."""
     at = run_app(draw_digit(8, "black_on_white"))
-    draw, upload, report = at.tabs
+    draw, upload = at.tabs
     assert [m.value for m in draw.metric] == ["8"]
     assert upload.get("file_uploader")
-    assert any(m.label == "CNN test accuracy" for m in report.metric)
+
+
+def test_a_visit_to_the_model_report_keeps_the_drawing():
+    """The report is a page of its own: the canvas goes while it is open, and comes back
+    with the drawing it had (`initial_drawing`), read again."""
+    strokes = write_number("4", height=0.5)
+    json_data = canvas_json(strokes, 18)
+    at = run_app(render(strokes, 18, "black_on_white", 280, 780), json_data)
+    assert predictions(at) == {"Prediction (CNN)": "4"}
+    report(at)
+    assert not at.exception
+    assert any(m.label == "CNN test accuracy" for m in at.metric)
+    assert predictions(at) == {}
+    at.switch_page("ui/read.py").run()
+    assert not at.exception
+    assert at.session_state[f"initial-{CANVAS}"] == json_data
+    assert predictions(at) == {"Prediction (CNN)": "4"}
 
 
 def test_a_damaged_canvas_message_gets_a_message_and_the_page_goes_on():
@@ -86,7 +107,7 @@ def test_a_damaged_canvas_message_gets_a_message_and_the_page_goes_on():
     assert not at.exception
     assert predictions(at) == {}
     assert any("Reading the drawing" in e.value for e in at.error), [e.value for e in at.error]
-    assert any(m.label == "CNN test accuracy" for m in at.metric)  # the rest of the page
+    assert at.tabs[1].get("file_uploader")  # the rest of the page
 
 
 def test_a_failing_saliency_panel_leaves_the_answer(monkeypatch):
@@ -301,10 +322,10 @@ def test_missing_model_file_says_how_to_train(tmp_path, monkeypatch):
     assert not at.exception
     assert any("python train_model.py --model cnn" in e.value for e in at.error)
     assert predictions(at) == {}
-    # The rest of the page still works: the ANN answers, the report renders.
+    # The rest of the app still works: the ANN answers, the report renders.
     at.sidebar.button_group(key="model_choice").set_value("ann").run()
     assert predictions(at) == {"Prediction (ANN)": "3"}
-    at.run()
+    report(at)
     assert not at.exception
     assert any(m.label == "ANN test accuracy" for m in at.metric)
 
@@ -327,11 +348,13 @@ def test_the_report_never_fails_on_missing_figures(tmp_path, monkeypatch, metric
     at = run_app(draw_digit(0, "black_on_white"))
     assert not at.exception
     assert predictions(at) == {"Prediction (CNN)": "0"}
+    report(at)
+    assert not at.exception
     assert {m.label for m in at.metric} >= {"CNN test accuracy", "ANN test accuracy"}
 
 
 def test_model_report_shows_the_served_models_figures_samples_and_mistakes():
-    at = run_app()
+    at = report(run_app())
     assert not at.exception
     metrics = json.loads((MODEL_DIR / "metrics.json").read_text())
     accuracy = {m.label: m.value for m in at.metric}
@@ -342,11 +365,15 @@ def test_model_report_shows_the_served_models_figures_samples_and_mistakes():
         help_text = next(m for m in at.metric if m.label.startswith(name.upper())).help
         assert f"{served['test_errors']} errors on the {served['test_images']:,}" in help_text
         assert "/" not in help_text  # no paths
-    # The training history of the model the report is about, where metrics.json has one.
-    at.sidebar.button_group(key="model_choice").set_value("ann").run()
-    assert ("history" in metrics["ann"]) == any(
-        "Training progress" in s.value for s in at.subheader
-    )
+    # The training curves of the model the report is about, where metrics.json has them:
+    # on MNIST (its base model's, for a fine-tuned CNN), and the fine-tune's apart.
+    for name in ("cnn", "ann"):
+        at.sidebar.button_group(key="model_choice").set_value(name).run()
+        served = metrics[name]
+        base = served["fine_tune"]["from"] if "fine_tune" in served else served
+        captions = [c.value for c in at.caption]
+        assert any(c.startswith("Training on MNIST") for c in captions) == ("history" in base)
+        assert any(c.startswith("Then fine-tuned") for c in captions) == ("fine_tune" in served)
     assert any("Sample MNIST test images" in s.value for s in at.subheader)
     assert any("mistakes" in s.value for s in at.subheader)
     assert at.get("vega_lite_chart"), "the confusion matrix is missing"
@@ -444,17 +471,18 @@ def test_a_store_that_is_down_leaves_the_app_working(monkeypatch):
     assert not at.exception
     assert any("Not saved: the feedback store is unavailable" in e.value for e in at.error)
     assert predictions(at) == {"Prediction (CNN)": "3"}
+    report(at)
     assert any("No figures from people's drawings" in i.value for i in at.info)
 
 
 def test_the_report_shows_what_was_drawn_here(store_url):
+    assert any("Nobody has said Right or Wrong yet" in c.value for c in report(run_app()).caption)
     at = run_app(draw_digit(3, "black_on_white"))
-    assert any("Nobody has said Right or Wrong yet" in c.value for c in at.caption)
     at.button(key="feedback-draw-3-right").click().run()
     at.button_group(key="feedback-draw-3-0-wrong").set_value("8").run()  # changed its mind
     at = run_app(draw_digit(5, "black_on_white"))
     at.button(key="feedback-draw-5-right").click().run()
-    at = run_app()  # a new visit reads the store afresh
+    at = report(run_app())  # a new visit reads the store afresh
     assert not at.exception
     shown = {m.label: m.value for m in at.metric}
     assert shown["Drawings labelled"] == "2" and shown["Right on them"] == "50.0%"

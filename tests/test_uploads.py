@@ -77,8 +77,8 @@ def test_predict_command_on_every_odd_file(tmp_path):
 
 
 def app_constant(name: str):
-    """A constant of app.py, read from its source (importing it would run the page)."""
-    tree = ast.parse((REPO / "app.py").read_text())
+    """A constant of the Read page, read from its source (importing it would run the page)."""
+    tree = ast.parse((REPO / "ui" / "read.py").read_text())
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == name for t in node.targets
@@ -98,8 +98,8 @@ def test_server_configuration_is_safe():
 
 
 def test_the_canvas_toolbar_fix_is_for_the_pinned_canvas():
-    """app.py's toolbar fix is written for one version of the canvas component: the one
-    requirements.txt pins (another version gets no fix rather than a wrong one)."""
+    """The toolbar fix (ui/canvas_toolbar.js) is written for one version of the canvas
+    component: the one requirements.txt pins (another version gets no fix, not a wrong one)."""
     pins = (REPO / "requirements.txt").read_text().splitlines()
     assert f"streamlit-drawable-canvas=={app_constant('CANVAS_VERSION')}" in pins
 
