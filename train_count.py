@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import keras
 
-    from train_model import export_litert
+    from training.export import export_litert
 
     started = time.perf_counter()
     seen = [d for d in digits if writer_half(d.source, d.writer) == 0]

@@ -56,6 +56,7 @@ from model.strokes import (
     write_numbers,
     writer_half,
 )
+from training.augment import served_versions
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 SHARED = Path(__file__).resolve().parent.parent / "shared" / "data"
@@ -195,27 +196,137 @@ def build_reject(dropout: float = 0.3):
     return build_small(2, "not_digit", dropout)
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
-    parser.add_argument("--data", default=None, help="MNIST .npz (default: $MNIST_NPZ)")
+    parser.add_argument("--data", default=None, help="MNIST .npz (None: $MNIST_NPZ)")
     parser.add_argument("--pen-data", type=Path, default=SHARED, help="folder of the UNIPEN files")
-    parser.add_argument("--out", type=Path, default=None, help="default: model/ (runs/ dry run)")
+    parser.add_argument("--out", type=Path, default=None, help="None: model/ (runs/ dry run)")
     parser.add_argument(
         "--readers", type=Path, default=MODEL_DIR, help="the digit reader and digit-count model"
     )
     parser.add_argument("--epochs", type=int, default=15, help="epochs")
     parser.add_argument("--seed", type=int, default=1, help="random seed")
     parser.add_argument("--dry-run", action="store_true", help="a few hundred images, 1 epoch")
-    args = parser.parse_args(argv)
-    out = args.out or (Path("runs/reject-dry-run") if args.dry_run else MODEL_DIR)
-    command = shlex.join(["python", "train_reject.py", *(sys.argv[1:] if argv is None else argv)])
+    return parser.parse_args(argv)
 
+
+def training_set(mnist, digits, letters, readers, seed: int, small: int | None):
+    """Digits (label 0) against what is not a digit (1): (N, 28, 28) uint8 images, (N,)
+    labels, and how many of each kind. The writers of the "train" role only."""
+    rng = np.random.default_rng(seed)
+
+    def role(items):
+        chosen = [item for item in items if writer_role(item) == "train"]
+        return chosen[:small] if small else chosen
+
+    pick = rng.choice(len(mnist.x_train), 300 if small else 20_000, replace=False)
+    positives = {
+        "mnist_digits": served_versions(mnist.x_train[pick]),
+        "drawn_digits": drawn(role(digits), copies=1 if small else 4, seed=seed),
+        # Written small, as on a phone, a heavy pen fills loops: such digits are digits too.
+        "drawn_digits_small": drawn(role(digits), copies=1, seed=seed + 4, **SMALL),
+        "digits_cut_from_numbers": number_parts(
+            role(digits), 30 if small else 2_500, seed + 7, readers
+        ),
+    }
+    negatives = {
+        "drawn_letters": drawn(role(letters), copies=1 if small else 3, seed=seed + 1),
+        "drawn_letters_small": drawn(role(letters), copies=1, seed=seed + 5, **SMALL),
+        "letters_cut_from_numbers": number_parts(
+            role(digits), 30 if small else 3_000, seed + 8, readers, role(letters)
+        ),
+        "font_glyphs": font_glyphs(100 if small else 6_000, rng),
+        "scribbles_and_shapes": scribbles(100 if small else 6_000, rng),
+    }
+    x = np.concatenate([*positives.values(), *negatives.values()])
+    y = np.concatenate(
+        [np.zeros(sum(map(len, positives.values()))), np.ones(sum(map(len, negatives.values())))]
+    )
+    counts = {name: len(images) for name, images in (positives | negatives).items()}
+    return x, y, counts
+
+
+def fit(x: np.ndarray, y: np.ndarray, epochs: int, seed: int):
+    """The "not a digit" network trained on the images, digits and the rest weighing the
+    same whatever their counts, with the augmentation every model here shares."""
     import keras
     import tensorflow as tf
 
-    from train_model import Augment, augment_batch, export_litert, served_versions
+    from training.augment import augment_batch
+    from training.config import Augment
+
+    keras.utils.set_random_seed(seed)
+    model = build_reject()
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])  # fmt: skip
+    weights = {0: len(y) / (2 * (y == 0).sum()), 1: len(y) / (2 * (y == 1).sum())}
+    generator = tf.random.Generator.from_seed(seed)
+    augment = Augment(rotation=8.0, scale=0.08, shear=0.12, shift=1.5)
+    dataset = (
+        tf.data.Dataset.from_tensor_slices((scale_pixels(x)[..., None], y.astype(np.int64)))
+        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        .batch(128)
+        .map(lambda images, labels: (augment_batch(images, augment, generator), labels))
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    model.fit(dataset, epochs=epochs, class_weight=weights, verbose=2)
+    return model
+
+
+def threshold_record(path: Path, mnist, digits, letters, readers, seed: int, small) -> dict:
+    """The threshold (REJECT_RATE of the threshold writers' real digits score above it, drawn
+    alone or cut from their numbers: the app reads both), and what it declines of theirs."""
+    served_model = Classifier(path, classes=2)
+
+    def scores(images: np.ndarray) -> np.ndarray:
+        return served_model.predict(scale_pixels(images))[:, 1] if len(images) else np.zeros(0)
+
+    held = [item for item in digits if writer_role(item) == "threshold"][:small]
+    held_letters = [item for item in letters if writer_role(item) == "threshold"][:small]
+    held_digits = scores(drawn(held, copies=1, seed=seed + 2))
+    held_parts = scores(number_parts(held, 30 if small else 600, seed + 9, readers))
+    threshold = float(np.quantile(np.concatenate([held_digits, held_parts]), 1 - REJECT_RATE))
+    held_small = scores(drawn(held, copies=1, seed=seed + 6, **SMALL))
+    letter_scores = scores(drawn(held_letters, copies=1, seed=seed + 3))
+    mnist_test = scores(served_versions(mnist.x_test[: 500 if small else None]))
+    return {
+        "threshold": round(threshold, 6),
+        "chosen_for": f"{REJECT_RATE:.0%} of real digits declined, drawn alone and cut from "
+        f"numbers together, on the threshold writers ({THRESHOLD_SHARE:.0%} of half 0, never "
+        "trained on)",
+        "threshold_writers": {
+            "digits": int(len(held_digits)),
+            "digits_declined": float((held_digits > threshold).mean()),
+            "small_digits_declined": float((held_small > threshold).mean()),
+            "number_digits": int(len(held_parts)),
+            "number_digits_declined": float((held_parts > threshold).mean()),
+            "letters": int(len(letter_scores)),
+            "letters_declined": float((letter_scores > threshold).mean()),
+        },
+        "mnist_test_declined": float((mnist_test > threshold).mean()),
+    }
+
+
+def numbers_with_a_letter_declined(out: Path, digits, letters, readers, seed: int, small):
+    """Share of the threshold writers' numbers with a letter inside that are declined whole."""
+    classifier, counter = readers
+    rejecter = Rejecter(out)
+    held = [item for item in digits if writer_role(item) == "threshold"][:small]
+    held_letters = [item for item in letters if writer_role(item) == "threshold"][:small]
+    with_letter = write_numbers(held, 20 if small else 400, seed + 10, (2, 3, 4, 5), held_letters)
+    declined = [
+        read(rgba, classifier, rejecter, counter).number is None for _, rgba, _, _ in with_letter
+    ]
+    return float(np.mean(declined))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    out = args.out or (Path("runs/reject-dry-run") if args.dry_run else MODEL_DIR)
+    command = shlex.join(["python", "train_reject.py", *(sys.argv[1:] if argv is None else argv)])
+    from training.export import export_litert
 
     try:
         mnist = load_mnist(args.data)
@@ -229,124 +340,33 @@ def main(argv: list[str] | None = None) -> int:
     except (MnistUnavailableError, ModelError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    rng = np.random.default_rng(args.seed)
     small = 200 if args.dry_run else None
     started = time.perf_counter()
-
-    def role(items, name):
-        chosen = [item for item in items if writer_role(item) == name]
-        return chosen[:small] if small else chosen
-
-    mnist_count = 300 if args.dry_run else 20_000
-    pick = rng.choice(len(mnist.x_train), mnist_count, replace=False)
-    positives = [
-        served_versions(mnist.x_train[pick]),
-        drawn(role(digits, "train"), copies=1 if small else 4, seed=args.seed),
-        # Written small, as on a phone, a heavy pen fills loops: such digits are digits too.
-        drawn(role(digits, "train"), copies=1, seed=args.seed + 4, **SMALL),
-        number_parts(role(digits, "train"), 30 if small else 2_500, args.seed + 7, readers),
-    ]
-    negatives = [
-        drawn(role(letters, "train"), copies=1 if small else 3, seed=args.seed + 1),
-        drawn(role(letters, "train"), copies=1, seed=args.seed + 5, **SMALL),
-        number_parts(
-            role(digits, "train"),
-            30 if small else 3_000,
-            args.seed + 8,
-            readers,
-            role(letters, "train"),
-        ),
-        font_glyphs(100 if small else 6_000, rng),
-        scribbles(100 if small else 6_000, rng),
-    ]
-    x = np.concatenate(positives + negatives)
-    y = np.concatenate([np.zeros(sum(map(len, positives))), np.ones(sum(map(len, negatives)))])
-    counts = {
-        "mnist_digits": len(positives[0]),
-        "drawn_digits": len(positives[1]),
-        "drawn_digits_small": len(positives[2]),
-        "digits_cut_from_numbers": len(positives[3]),
-        "drawn_letters": len(negatives[0]),
-        "drawn_letters_small": len(negatives[1]),
-        "letters_cut_from_numbers": len(negatives[2]),
-        "font_glyphs": len(negatives[3]),
-        "scribbles_and_shapes": len(negatives[4]),
-    }
+    x, y, counts = training_set(mnist, digits, letters, readers, args.seed, small)
     print(f"training images: {counts}, prepared in {time.perf_counter() - started:.0f} s")
-
-    keras.utils.set_random_seed(args.seed)
-    model = build_reject()
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])  # fmt: skip
-    # Digits and non-digits weigh the same, whatever their counts.
-    weights = {0: len(y) / (2 * (y == 0).sum()), 1: len(y) / (2 * (y == 1).sum())}
-    generator = tf.random.Generator.from_seed(args.seed)
-    augment = Augment(rotation=8.0, scale=0.08, shear=0.12, shift=1.5)
-    dataset = (
-        tf.data.Dataset.from_tensor_slices((scale_pixels(x)[..., None], y.astype(np.int64)))
-        .shuffle(len(x), seed=args.seed, reshuffle_each_iteration=True)
-        .batch(128)
-        .map(lambda images, labels: (augment_batch(images, augment, generator), labels))
-        .prefetch(tf.data.AUTOTUNE)
-    )
-    model.fit(dataset, epochs=1 if args.dry_run else args.epochs, class_weight=weights, verbose=2)
+    epochs = 1 if args.dry_run else args.epochs
+    model = fit(x, y, epochs, args.seed)
     seconds = time.perf_counter() - started
 
     out.mkdir(parents=True, exist_ok=True)
     path = out / "reject.tflite"
     export_litert(model, path)
-    served_model = Classifier(path, classes=2)
-
-    def scores(images: np.ndarray) -> np.ndarray:
-        return served_model.predict(scale_pixels(images))[:, 1] if len(images) else np.zeros(0)
-
-    # The threshold: REJECT_RATE of the threshold writers' real digits score above it, drawn
-    # alone or cut from their numbers (the app reads both).
-    held = role(digits, "threshold")
-    held_digits = scores(drawn(held, copies=1, seed=args.seed + 2))
-    held_parts = scores(number_parts(held, 30 if small else 600, args.seed + 9, readers))
-    threshold = float(np.quantile(np.concatenate([held_digits, held_parts]), 1 - REJECT_RATE))
-    held_small = scores(drawn(held, copies=1, seed=args.seed + 6, **SMALL))
-    held_letters = scores(drawn(role(letters, "threshold"), copies=1, seed=args.seed + 3))
-    mnist_test = scores(served_versions(mnist.x_test[: 500 if small else None]))
-    record = {
-        "threshold": round(threshold, 6),
-        "chosen_for": f"{REJECT_RATE:.0%} of real digits declined, drawn alone and cut from "
-        f"numbers together, on the threshold writers ({THRESHOLD_SHARE:.0%} of half 0, never "
-        "trained on)",
-        "threshold_writers": {
-            "digits": int(len(held_digits)),
-            "digits_declined": float((held_digits > threshold).mean()),
-            "small_digits_declined": float((held_small > threshold).mean()),
-            "number_digits": int(len(held_parts)),
-            "number_digits_declined": float((held_parts > threshold).mean()),
-            "letters": int(len(held_letters)),
-            "letters_declined": float((held_letters > threshold).mean()),
-        },
-        "mnist_test_declined": float((mnist_test > threshold).mean()),
+    record = threshold_record(path, mnist, digits, letters, readers, args.seed, small) | {
         "not_digit_letters": "".join(sorted(NOT_DIGIT_LETTERS)),
         "training_images": counts,
-        "epochs": 1 if args.dry_run else args.epochs,
+        "epochs": epochs,
         "training_seconds": round(seconds, 1),
         "data": "MNIST training digits (served versions); UNIPEN digits and letters of the "
         "writers of half 0 (model/strokes.py: writer_half), drawn as canvas images at a "
         "normal size and small, and written as numbers cut by the digit reader and "
-        "digit-count model; "
-        "OpenCV stroke fonts; random scribbles and shapes",
+        "digit-count model; OpenCV stroke fonts; random scribbles and shapes",
         "bytes": path.stat().st_size,
         "command": command,
     }
     (out / "reject.json").write_text(json.dumps(record, indent=1) + "\n")
-    # Numbers with a letter inside, read whole: declined is right.
-    classifier, counter = readers
-    rejecter = Rejecter(out)
-    with_letter = write_numbers(
-        held, 20 if small else 400, args.seed + 10, (2, 3, 4, 5), role(letters, "threshold")
+    record["threshold_writers"]["numbers_with_a_letter_declined"] = numbers_with_a_letter_declined(
+        out, digits, letters, readers, args.seed, small
     )
-    declined = [
-        read(rgba, classifier, rejecter, counter).number is None for _, rgba, _, _ in with_letter
-    ]
-    record["threshold_writers"]["numbers_with_a_letter_declined"] = float(np.mean(declined))
     (out / "reject.json").write_text(json.dumps(record, indent=1) + "\n")
     print(json.dumps({k: v for k, v in record.items() if k != "command"}, indent=1))
     return 0

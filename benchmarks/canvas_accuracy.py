@@ -67,7 +67,26 @@ def report(title: str, groups: dict[str, list[bool]]) -> None:
         print(f"  {key:<22} {np.mean(hits):8.2%}  ({sum(hits)}/{len(hits)})")
 
 
-def main() -> int:
+def report_canvas(on_canvas: list, digits: list, alone) -> None:
+    """The figures as the app reads its canvas: the picture with the strokes beside it."""
+    canvas_hits = np.array([r.number == str(d.label) for r, d in zip(on_canvas, digits)])
+    canvas_sure = canvas_hits & ~np.array([r.unsure for r in on_canvas])
+    print(
+        f"\nread as the app reads the canvas (picture and strokes): {canvas_hits.mean():.2%} "
+        f"right, {sum(len(r.digits) > 1 for r in on_canvas)} read as several, "
+        f"{sum(r.not_digit for r in on_canvas)} declined, "
+        f"{sum(any(d.dot for d in r.digits) for r in on_canvas)} called a dot; "
+        f"right and sure {canvas_sure.mean():.2%} ({canvas_sure.sum()}/{len(digits)})"
+    )
+    if alone is not None:
+        print(f"  right and sure, digits {split_by_alone(canvas_sure, alone, 'at normal size')}")
+    canvas_by_half = defaultdict(list)
+    for hit, digit in zip(canvas_sure, digits):
+        canvas_by_half[HALVES[writer_half(digit.source, digit.writer)]].append(bool(hit))
+    report("read as the app reads the canvas, right and sure, per writer half", canvas_by_half)
+
+
+def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
@@ -85,7 +104,11 @@ def main() -> int:
         action="store_true",
         help="also score the whole-canvas resize with the same model",
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse()
 
     digits = load_pen_digits(args.data)[: args.limit]
     started = time.perf_counter()
@@ -146,21 +169,7 @@ def main() -> int:
     )
     if alone is not None:
         print(f"right and sure, digits {split_by_alone(right_and_sure, alone, 'at normal size')}")
-    canvas_hits = np.array([r.number == str(d.label) for r, d in zip(on_canvas, digits)])
-    canvas_sure = canvas_hits & ~np.array([r.unsure for r in on_canvas])
-    print(
-        f"\nread as the app reads the canvas (picture and strokes): {canvas_hits.mean():.2%} "
-        f"right, {sum(len(r.digits) > 1 for r in on_canvas)} read as several, "
-        f"{sum(r.not_digit for r in on_canvas)} declined, "
-        f"{sum(any(d.dot for d in r.digits) for r in on_canvas)} called a dot; "
-        f"right and sure {canvas_sure.mean():.2%} ({canvas_sure.sum()}/{len(hits)})"
-    )
-    if alone is not None:
-        print(f"  right and sure, digits {split_by_alone(canvas_sure, alone, 'at normal size')}")
-    canvas_by_half = defaultdict(list)
-    for hit, digit in zip(canvas_sure, digits):
-        canvas_by_half[HALVES[writer_half(digit.source, digit.writer)]].append(bool(hit))
-    report("read as the app reads the canvas, right and sure, per writer half", canvas_by_half)
+    report_canvas(on_canvas, digits, alone)
     report("per writer half (model/strokes.py: writer_half)", by_half)
     report("per style", by_style)
     report("per source", by_source)

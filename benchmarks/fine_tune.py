@@ -11,7 +11,7 @@
 2. The first half's digits, drawn as canvas PNGs (as in benchmarks/canvas_accuracy.py), are
    stored as corrections with `python -m model.feedback add` (one session per writer) in a
    fresh SQLite store.
-3. `python train_model.py --fine-tune --feedback URL --out DIR` fine-tunes the served CNN; its
+3. `python fine_tune.py --feedback URL --out DIR` fine-tunes the served CNN; its
    time is the fine-tune time.
 4. The second half's digits go through `python -m model.predict --model-dir`, once with the
    served model and once with the fine-tuned one: digits named right (the digit reader alone:
@@ -49,6 +49,7 @@ from harness import PEN_DIGITS
 from harness.photos import conditions_for, photograph
 from model import feedback
 from model.classifier import MODEL_DIR
+from model.feedback.__main__ import main as feedback_command
 from model.strokes import SMALL, drawings, encode_png, load_pen_digits, writer_half
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,7 +70,45 @@ def accuracy(paths: list[Path], labels: list[int], model_dir: Path) -> float:
     )
 
 
-def main() -> int:
+def store_corrections(corrections: dict, url: str) -> None:
+    """Each writer's pictures stored with their label by `python -m model.feedback add`, one
+    session per writer (its output silenced)."""
+    for (session, label), paths in corrections.items():
+        with open(os.devnull, "w") as quiet:
+            sys.stdout, stdout = quiet, sys.stdout
+            sys.stderr, stderr = quiet, sys.stderr
+            try:
+                code = feedback_command(
+                    ["add", "--db", url, "--label", str(label), "--session", session]
+                    + [str(p) for p in paths]
+                )
+            finally:
+                sys.stdout, sys.stderr = stdout, stderr
+        # 1: some pictures were not stored (a number read with another count of digits)
+        if code not in (0, 1):
+            raise SystemExit(f"feedback add failed for {session}")
+
+
+def write_photos_and_numbers(args, digits: list, folder: Path, corrections: dict) -> None:
+    """Half 0's digits photographed (--photos) and its numbers (--numbers), as corrections."""
+    if args.photos:
+        half_0 = [d for d in digits if writer_half(d.source, d.writer) == 0]
+        for index, digit in enumerate(half_0):
+            jpeg = photograph(
+                digit.strokes, conditions_for(index), np.random.default_rng([SEED, index])
+            )
+            path = folder / "photos" / f"{index:05d}_{digit.label}.jpg"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(jpeg)
+            corrections[(f"{digit.source}/{digit.writer}", digit.label)].append(path)
+    for index, (label, rgba, writer, *_) in enumerate(numbers(args.numbers, SEED, half=0)):
+        path = folder / "numbers" / f"{index:05d}_{label}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(encode_png(rgba))
+        corrections[("/".join(writer), label)].append(path)
+
+
+def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
@@ -87,7 +126,11 @@ def main() -> int:
     parser.add_argument("--photos", action="store_true", help="each digit also photographed")
     parser.add_argument("--replay", type=int, default=None, help="passed to the fine-tune")
     parser.add_argument("--repeats", type=int, default=None, help="passed to the fine-tune")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse()
 
     with tempfile.TemporaryDirectory(prefix="fine-tune-") as scratch:
         folder = args.keep or Path(scratch)
@@ -112,41 +155,14 @@ def main() -> int:
                 else:
                     measured[size][0].append(path)
                     measured[size][1].append(digit.label)
-        if args.photos:
-            half_0 = [d for d in digits if writer_half(d.source, d.writer) == 0]
-            for index, digit in enumerate(half_0):
-                jpeg = photograph(
-                    digit.strokes, conditions_for(index), np.random.default_rng([SEED, index])
-                )
-                path = folder / "photos" / f"{index:05d}_{digit.label}.jpg"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(jpeg)
-                corrections[(f"{digit.source}/{digit.writer}", digit.label)].append(path)
-        for index, (label, rgba, writer, *_) in enumerate(numbers(args.numbers, SEED, half=0)):
-            path = folder / "numbers" / f"{index:05d}_{label}.png"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(encode_png(rgba))
-            corrections[("/".join(writer), label)].append(path)
-        for (session, label), paths in corrections.items():
-            with open(os.devnull, "w") as quiet:
-                sys.stdout, stdout = quiet, sys.stdout
-                sys.stderr, stderr = quiet, sys.stderr
-                try:
-                    code = feedback.main(
-                        ["add", "--db", url, "--label", str(label), "--session", session]
-                        + [str(p) for p in paths]
-                    )
-                finally:
-                    sys.stdout, sys.stderr = stdout, stderr
-            # 1: some pictures were not stored (a number read with another count of digits)
-            if code not in (0, 1):
-                raise SystemExit(f"feedback add failed for {session}")
+        write_photos_and_numbers(args, digits, folder, corrections)
+        store_corrections(corrections, url)
         store = feedback.Store(url, per_minute=None)
         stored = store.count()
         store.close()
 
         out = folder / "model"
-        command = [sys.executable, "train_model.py", "--fine-tune", "--feedback", url]
+        command = [sys.executable, "fine_tune.py", "--feedback", url]
         command += ["--out", str(out), "--base", str(args.base)]
         command += ["--dry-run"] if args.dry_run else []
         command += ["--data", args.data] if args.data else []
@@ -171,7 +187,7 @@ def main() -> int:
         f"({record['corrections']} learnt from, {record['held_out_corrections']} of "
         f"{record['held_out_sessions']} sessions held out for the gate)"
     )
-    print(f"fine-tune time: {seconds / 60:.1f} min (python train_model.py --fine-tune ...)")
+    print(f"fine-tune time: {seconds / 60:.1f} min (python fine_tune.py ...)")
     for size, (before, after) in results.items():
         print(
             f"held-out writers, {size} ({len(measured[size][0])} drawings, python -m "

@@ -61,7 +61,40 @@ def time_each(function, inputs, warmup: int = 20) -> list[float]:
     return times
 
 
-def main() -> int:
+def breakdown(pngs: list[bytes], classifier: Classifier) -> None:
+    """Where the served time of a digit goes (medians)."""
+    images = [read_image(p) for p in pngs[:300]]
+    steps = [preprocess(i) for i in images]
+    parts = {
+        "decode (read_image)": np.median(time_each(read_image, pngs[:300])),
+        "preprocess": np.median(time_each(preprocess, images[:300])),
+        "model (LiteRT, 1 image)": np.median(time_each(classifier.predict, steps)),
+    }
+    print("breakdown (median ms): " + ", ".join(f"{k} {v * 1000:.3f}" for k, v in parts.items()))
+
+
+def canvas_drawings(digits: list) -> tuple[list, list]:
+    """Canvas drawings as the app receives them, (PNG, strokes json, canvas width) each:
+    200 six-digit numbers by one writer each on the wide canvas (280x780), and 200 digits
+    written small, as on a phone, with a heavy pen (read redrawn from their strokes)."""
+    # Six-digit numbers by one writer each, on the app's wide canvas (280x780), with the
+    # strokes the canvas records beside the picture (its json_data), as the app reads them.
+    rng = np.random.default_rng(0)
+    numbers = []
+    for _ in range(200):
+        strokes = compose_number([digits[i] for i in rng.choice(len(digits), 6)], rng, 280, 780)
+        png = encode_png(render(strokes, 18, "black_on_white", 280, 780))
+        numbers.append((png, canvas_json(strokes, 18), 780))
+    # Digits written small, as on a phone, with a heavy pen: read redrawn from their strokes.
+    small = [
+        (encode_png(rgba), canvas_json(place_strokes(digit, pen), pen.brush), 280)
+        for digit, pen, rgba in drawings(digits[:200], style="black_on_white", **SMALL)
+    ]
+
+    return numbers, small
+
+
+def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
@@ -73,7 +106,11 @@ def main() -> int:
         default=None,
         help="drawings for the slow naive path (default: same as --n)",
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse()
 
     digits = load_pen_digits(PEN_DIGITS)[: args.n]
     pngs = [encode_png(rgba) for _, _, rgba in drawings(digits, style="black_on_white")]
@@ -91,19 +128,7 @@ def main() -> int:
         return picked.probabilities
 
     ours = time_each(served, pngs)
-    # Six-digit numbers by one writer each, on the app's wide canvas (280x780), with the
-    # strokes the canvas records beside the picture (its json_data), as the app reads them.
-    rng = np.random.default_rng(0)
-    numbers = []
-    for _ in range(200):
-        strokes = compose_number([digits[i] for i in rng.choice(len(digits), 6)], rng, 280, 780)
-        png = encode_png(render(strokes, 18, "black_on_white", 280, 780))
-        numbers.append((png, canvas_json(strokes, 18), 780))
-    # Digits written small, as on a phone, with a heavy pen: read redrawn from their strokes.
-    small = [
-        (encode_png(rgba), canvas_json(place_strokes(digit, pen), pen.brush), 280)
-        for digit, pen, rgba in drawings(digits[:200], style="black_on_white", **SMALL)
-    ]
+    numbers, small = canvas_drawings(digits)
 
     def served_canvas(drawing: tuple[bytes, dict, int], saliency: bool = False) -> np.ndarray:
         png, json_data, canvas_width = drawing
@@ -154,15 +179,7 @@ def main() -> int:
     )
     print(f"same digit both ways on {len(sample)} drawings: {agree:.1%}")
 
-    # Where the served time goes (medians).
-    images = [read_image(p) for p in pngs[:300]]
-    steps = [preprocess(i) for i in images]
-    parts = {
-        "decode (read_image)": np.median(time_each(read_image, pngs[:300])),
-        "preprocess": np.median(time_each(preprocess, images[:300])),
-        "model (LiteRT, 1 image)": np.median(time_each(classifier.predict, steps)),
-    }
-    print("breakdown (median ms): " + ", ".join(f"{k} {v * 1000:.3f}" for k, v in parts.items()))
+    breakdown(pngs, classifier)
     return 0
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import sys
 import threading
@@ -19,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-from model.calibrate import with_temperature
 from model.preprocessing import IMAGE_SIZE
 
 MODEL_DIR = Path(__file__).resolve().parent  # the committed models
@@ -63,21 +61,6 @@ def model_path(name: str, folder: Path | None = None) -> Path:
     return Path(folder or model_dir()) / f"{name}.tflite"
 
 
-def calibration_path(path: str | Path) -> Path:
-    """Where a model's temperature lives: {name}_calibration.json beside {name}.tflite."""
-    path = Path(path)
-    return path.with_name(f"{path.stem}_calibration.json")
-
-
-def _temperature(path: Path) -> float:
-    """The model's fitted temperature, 1.0 (as trained) when it has none."""
-    try:
-        temperature = float(json.loads(calibration_path(path).read_text())["temperature"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return 1.0
-    return temperature if 0.1 <= temperature <= 10 else 1.0
-
-
 def train_hint(name: str) -> str:
     return f"Train it with: python train_model.py --model {name}"
 
@@ -89,13 +72,9 @@ class Classifier:
     millisecond, so concurrent sessions barely wait).
     """
 
-    def __init__(
-        self, path: str | Path, num_threads: int = 1, classes: int = 10, calibrated: bool = True
-    ):
+    def __init__(self, path: str | Path, num_threads: int = 1, classes: int = 10):
         """Load a `.tflite` model of 28x28 images: a digit model (10 classes), or the "not a
-        digit" model (2: digit, not a digit). With `calibrated`, the temperature in
-        {name}_calibration.json beside it (model/calibrate.py), when there is one, is applied
-        to every answer.
+        digit" model (2: digit, not a digit).
 
         Raises:
             ModelError: the file is missing, truncated, not LiteRT, or not (N, 28, 28, 1) ->
@@ -138,7 +117,6 @@ class Classifier:
         if inputs["dtype"] != np.float32:
             raise ModelError(f"{path} expects {inputs['dtype']} input, not float32. {hint}")
         self.classes = classes
-        self.temperature = _temperature(path) if calibrated else 1.0
         self._input = inputs["index"]
         self._output = outputs["index"]
         self._batch_size = int(inputs["shape"][0])
@@ -168,8 +146,6 @@ class Classifier:
             for start in range(0, len(batch), batch_size)
         ]
         probabilities = outputs[0] if len(outputs) == 1 else np.concatenate(outputs)
-        if self.temperature != 1.0:
-            probabilities = with_temperature(probabilities, self.temperature)
         return probabilities[0] if single else probabilities
 
     def _invoke(self, batch: np.ndarray) -> np.ndarray:

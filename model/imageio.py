@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from model.preprocessing import MAX_INPUT_SIDE, composite_on_paper
+from model.ink import MAX_INPUT_SIDE, composite_on_paper
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # 20 MB: a generous phone photo
 # Formats decoded at full size: at most this many pixels (a 300 dpi scan of a whole page, a

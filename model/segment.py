@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from model.preprocessing import label_marks
+from model.ink import label_marks
 
 # Pieces shorter than this share of the tallest piece are parts of a digit (the bar of a 5, a
 # dot), never a digit of their own.

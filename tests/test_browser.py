@@ -272,6 +272,7 @@ def test_a_photo_taken_with_the_camera_is_read(server, browser, tmp_path):
                 ".some(v => v.innerText.trim() === '5')",
                 timeout=30_000,
             )
-            assert phone.get_by_role("button", name="Right").first.is_visible()
+            # The answer panel streams in: Right comes a moment after the answer.
+            phone.get_by_role("button", name="Right", exact=True).wait_for(timeout=30_000)
         finally:
             context.close()

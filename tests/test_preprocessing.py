@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from harness.digit_paths import draw_digit
+from model.ink import label_marks
 from model.preprocessing import (
     BOX_SIZE,
     CENTER,
     IMAGE_SIZE,
     STROKE_WIDTH,
-    label_marks,
     preprocess,
     preprocess_steps,
     scale_pixels,

@@ -1,5 +1,5 @@
 """Saying "not a digit": the rejection model (model/reject.py), what the contract and the page
-say for letters, shapes and dots, and calibrated confidence (model/calibrate.py)."""
+say for letters, shapes and dots."""
 
 from __future__ import annotations
 
@@ -10,33 +10,11 @@ import numpy as np
 import pytest
 from conftest import json_lines, require, run_predict
 
-from harness.digit_paths import draw_digit
-from model.calibrate import expected_calibration_error, fit_temperature, with_temperature
-from model.classifier import MODEL_DIR, Classifier, ModelError, calibration_path, model_path
+from harness.digit_paths import LETTERS, draw_digit, draw_letter
+from model.classifier import MODEL_DIR, ModelError
 from model.recognize import BLOB, NOT_A_DIGIT, read, recognize
 from model.reject import Rejecter, load_rejecter
 from model.strokes import STYLES, encode_png, render
-
-# Capital letters drawn as a person draws them: strokes in a unit box, y down.
-LETTERS = {
-    "A": [[(0.0, 1.0), (0.5, 0.0), (1.0, 1.0)], [(0.2, 0.6), (0.8, 0.6)]],
-    "H": [[(0.0, 0.0), (0.0, 1.0)], [(1.0, 0.0), (1.0, 1.0)], [(0.0, 0.5), (1.0, 0.5)]],
-    "X": [[(0.0, 0.0), (1.0, 1.0)], [(1.0, 0.0), (0.0, 1.0)]],
-    "W": [[(0.0, 0.0), (0.25, 1.0), (0.5, 0.3), (0.75, 1.0), (1.0, 0.0)]],
-    "M": [[(0.0, 1.0), (0.0, 0.0), (0.5, 0.6), (1.0, 0.0), (1.0, 1.0)]],
-    "E": [[(1.0, 0.0), (0.0, 0.0), (0.0, 1.0), (1.0, 1.0)], [(0.0, 0.5), (0.7, 0.5)]],
-    "K": [[(0.0, 0.0), (0.0, 1.0)], [(0.9, 0.0), (0.0, 0.55), (1.0, 1.0)]],
-}
-
-
-def draw_letter(letter: str, style: str = "black_on_white", brush: int = 16) -> np.ndarray:
-    """A letter 60% of a 280 px canvas high, in its centre, as the canvas sends it."""
-    strokes = [
-        np.array(stroke, np.float64) * [0.45 * 280 * 0.8, 0.6 * 280] + [90, 56]
-        for stroke in LETTERS[letter]
-    ]
-    dense = [np.concatenate([np.linspace(a, b, 20) for a, b in zip(s, s[1:])]) for s in strokes]
-    return render(dense, brush, style)
 
 
 @pytest.fixture(scope="module")
@@ -127,38 +105,18 @@ def test_a_damaged_rejection_record_is_refused(tmp_path):
         Rejecter(tmp_path)
 
 
-def test_the_threshold_is_recorded_with_how_it_was_chosen():
+def test_at_the_recorded_threshold_no_plain_digit_is_declined(rejecter, cnn):
+    """The served threshold is the one recorded with how it was chosen, and at it the model
+    declines none of the hand-made digits, in every style, large or small: declining a real
+    digit is the worse failure, and these are digits as plain as they come."""
     record = json.loads((MODEL_DIR / "reject.json").read_text())
-    assert 0 < record["threshold"] < 1
+    assert rejecter.threshold == record["threshold"]
     assert "declined" in record["chosen_for"] and record["command"].startswith("python ")
-    assert record["threshold_writers"]["digits_declined"] <= 0.015
-
-
-# --- Calibration ---------------------------------------------------------------------------
-
-
-def test_temperature_scaling_keeps_the_answer_and_fits_the_temperature():
-    rng = np.random.default_rng(0)
-    logits = rng.normal(0, 4, (4000, 10))
-    truth = with_temperature(np.exp(logits) / np.exp(logits).sum(1, keepdims=True), 1.0)
-    labels = np.array([rng.choice(10, p=p / p.sum()) for p in truth.astype(np.float64)])
-    overconfident = with_temperature(truth, 0.5)  # as if T = 0.5 had been applied
-    assert (overconfident.argmax(1) == truth.argmax(1)).all()
-    assert fit_temperature(overconfident, labels) == pytest.approx(2.0, abs=0.15)
-    before = expected_calibration_error(overconfident, labels)
-    after = expected_calibration_error(with_temperature(overconfident, 2.0), labels)
-    assert after < before and after < 0.03
-
-
-def test_a_model_with_a_temperature_beside_it_applies_it(tmp_path):
-    path = tmp_path / "cnn.tflite"
-    shutil.copy2(model_path("cnn"), path)
-    digits = np.stack([draw_digit(d, "black_on_white") for d in range(3)])
-    steps = np.stack([recognize(d, Classifier(path)).steps.digit_28x28 for d in digits])
-    raw = Classifier(path).predict(steps)  # no calibration file: as trained
-    calibration_path(path).write_text(json.dumps({"temperature": 2.0}))
-    calibrated = Classifier(path).predict(steps)
-    assert (calibrated.argmax(1) == raw.argmax(1)).all()  # the answer never changes
-    assert (calibrated.max(1) < raw.max(1)).all()
-    np.testing.assert_allclose(calibrated, with_temperature(raw, 2.0), atol=1e-5)
-    np.testing.assert_allclose(Classifier(path, calibrated=False).predict(steps), raw, atol=1e-6)
+    digits = [
+        recognize(draw_digit(digit, style, height=height), cnn).steps.digit_28x28
+        for digit in range(10)
+        for style in STYLES
+        for height in (0.3, 0.7)
+    ]
+    declined = rejecter.declines(np.stack(digits))
+    assert not declined.any(), np.flatnonzero(declined)

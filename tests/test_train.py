@@ -1,4 +1,5 @@
-"""train_model.py end to end on a few hundred images, and its augmentation."""
+"""The training commands end to end on a few hundred images (train_model.py, export_model.py,
+fine_tune.py, train_reject.py, train_count.py), and the augmentation they share."""
 
 from __future__ import annotations
 
@@ -26,15 +27,27 @@ def small_mnist(tmp_path_factory):
     return path
 
 
-def train_model(*args, timeout: int = 600) -> subprocess.CompletedProcess:
-    """`python train_model.py ARGS`, for real."""
+def command(script: str, *args, timeout: int = 600) -> subprocess.CompletedProcess:
+    """`python SCRIPT ARGS`, for real."""
     return subprocess.run(
-        [sys.executable, "train_model.py", *map(str, args)],
+        [sys.executable, script, *map(str, args)],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=timeout,
     )
+
+
+def train_model(*args, timeout: int = 600) -> subprocess.CompletedProcess:
+    return command("train_model.py", *args, timeout=timeout)
+
+
+def export_model(*args) -> subprocess.CompletedProcess:
+    return command("export_model.py", *args)
+
+
+def fine_tune(*args) -> subprocess.CompletedProcess:
+    return command("fine_tune.py", *args)
 
 
 def test_dry_run_writes_models_that_load_and_predict(small_mnist, tmp_path):
@@ -80,9 +93,9 @@ def test_a_short_run_never_overwrites_the_served_models(flags):
     assert {p.name: p.stat().st_mtime_ns for p in MODEL_DIR.iterdir()} == before
 
 
-def test_export_only_into_a_fresh_folder_writes_what_the_app_serves(small_mnist, tmp_path):
+def test_export_into_a_fresh_folder_writes_what_the_app_serves(small_mnist, tmp_path):
     out = tmp_path / "served"
-    done = train_model("--export-only", "--model", "ann", "--data", small_mnist, "--out", out)
+    done = export_model("--model", "ann", "--data", small_mnist, "--out", out)
     assert done.returncode == 0, done.stderr[-3000:]
     names = {p.name for p in out.iterdir()}
     assert {"ann.keras", "ann.tflite", "ann_mistakes.npz", "metrics.json", "samples.npz"} <= names
@@ -102,8 +115,7 @@ def test_a_keras_file_holding_code_is_refused(small_mnist, tmp_path):
         keras.layers.Flatten()(keras.layers.Lambda(lambda x: x)(inputs))
     )
     keras.Model(inputs, outputs).save(tmp_path / "cnn.keras")
-    done = train_model(
-        "--export-only",
+    done = export_model(
         "--model",
         "cnn",
         "--from",
@@ -124,16 +136,32 @@ def test_missing_data_is_a_clear_error(tmp_path):
     assert "MNIST file not found" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_help_shows_defaults():
-    done = train_model("--help", timeout=60)
+@pytest.mark.parametrize(
+    "script, shown",
+    [
+        ("train_model.py", ["default: both", "cnn 30, ann 40", "default: 128"]),
+        ("export_model.py", ["default: both"]),
+        ("fine_tune.py", ["default: 0.0002", "default: 15000", "default: 4", "default: 8"]),
+    ],
+)
+def test_help_shows_the_defaults_from_the_one_config(script, shown):
+    done = command(script, "--help", timeout=60)
     assert done.returncode == 0
-    assert "--epochs" in done.stdout and "default: both" in done.stdout
+    text = " ".join(done.stdout.split())  # argparse wraps lines
+    assert all(default in text for default in shown), text
+
+
+@pytest.mark.parametrize("flags", [["--learning-rate", "0"], ["--epochs", "0"], ["--repeats", "0"]])
+def test_fine_tune_refuses_settings_that_would_be_ignored(flags, tmp_path):
+    done = fine_tune("--feedback", "sqlite://", "--out", tmp_path / "out", *flags)
+    assert done.returncode == 2 and "must be" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_augmentation_keeps_digits_recognisable():
     import tensorflow as tf
 
-    from train_model import CONFIGS, augment_batch
+    from training.augment import augment_batch
+    from training.config import CONFIGS
 
     image = np.zeros((1, 28, 28, 1), np.float32)
     image[0, 6:22, 13:15, 0] = 1.0  # a "1"
@@ -152,7 +180,7 @@ def test_conventions_add_a_stroke_and_keep_mnist_framing(mnist, label):
     import cv2
 
     from model.preprocessing import BOX_SIZE, CENTER, STROKE_WIDTH
-    from train_model import with_convention
+    from training.augment import with_convention
 
     rng = np.random.default_rng(0)
     for image in mnist.x_train[mnist.y_train == label][:20]:
@@ -226,10 +254,7 @@ def served_copy(tmp_path):
 
 def test_fine_tune_dry_run_writes_a_model_folder_that_serves(small_mnist, corrections, tmp_path):
     out = tmp_path / "tuned"
-    done = train_model(
-        "--fine-tune", "--dry-run", "--feedback", corrections, "--out", out,
-        "--data", small_mnist,
-    )  # fmt: skip
+    done = fine_tune("--dry-run", "--feedback", corrections, "--out", out, "--data", small_mnist)
     assert done.returncode == 0, done.stderr[-3000:]
     assert {"cnn.keras", "cnn.tflite", "metrics.json", "samples.npz"} <= {
         p.name for p in out.iterdir()
@@ -243,6 +268,11 @@ def test_fine_tune_dry_run_writes_a_model_folder_that_serves(small_mnist, correc
         assert 0 <= record[side]["mnist"] <= 1 and 0 <= record[side]["corrections"] <= 1
     assert isinstance(record["gate"]["passed"], bool)
     assert "gate" in done.stdout
+    # The curves of the base model's training on MNIST come along, and the fine-tune's own.
+    served = json.loads((MODEL_DIR / "metrics.json").read_text())["cnn"]
+    base = served["fine_tune"]["from"] if "fine_tune" in served else served
+    assert record["from"]["history"] == base.get("history")
+    assert len(json.loads((out / "metrics.json").read_text())["cnn"]["history"]["loss"]) == 1
 
     from conftest import json_lines, run_predict
 
@@ -260,9 +290,9 @@ def test_the_gate_refuses_a_model_that_got_worse(small_mnist, corrections, tmp_p
     before = {p.name: p.read_bytes() for p in base.iterdir()}
     out = tmp_path / "ruined"
     # A learning rate 5,000 times too high wrecks the network in one epoch.
-    done = train_model(
-        "--fine-tune", "--dry-run", "--feedback", corrections, "--out", out, "--data",
-        small_mnist, "--base", base, "--learning-rate", "1.0", "--promote",
+    done = fine_tune(
+        "--dry-run", "--feedback", corrections, "--out", out, "--data", small_mnist,
+        "--base", base, "--learning-rate", "1.0", "--promote",
     )  # fmt: skip
     assert done.returncode == 1, done.stderr[-3000:]
     assert "not promoted" in done.stdout
@@ -282,7 +312,7 @@ def test_the_gate_refuses_a_model_that_got_worse(small_mnist, corrections, tmp_p
     ],
 )
 def test_the_gate_needs_no_worse_corrections_and_mnist_kept(after, passed):
-    from train_model import gate
+    from fine_tune import gate
 
     before = {"mnist": 0.9968, "corrections": 0.90}
     verdict = gate(before, after, mnist_floor=0.996)
@@ -291,7 +321,7 @@ def test_the_gate_needs_no_worse_corrections_and_mnist_kept(after, passed):
 
 
 def test_promote_serves_the_new_model_and_keeps_the_previous_one(tmp_path):
-    from train_model import promote
+    from fine_tune import promote
 
     base = served_copy(tmp_path)
     out = tmp_path / "tuned"
@@ -309,7 +339,7 @@ def test_promote_serves_the_new_model_and_keeps_the_previous_one(tmp_path):
 
 
 def test_held_out_sessions_are_whole_sessions():
-    from train_model import held_out_sessions
+    from fine_tune import held_out_sessions
 
     sessions = np.array([f"s{n % 10}" for n in range(200)])
     held = held_out_sessions(sessions, 0.2)

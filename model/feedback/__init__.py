@@ -12,21 +12,16 @@ when it is opened. SQLite runs in WAL mode with a busy timeout, and every transa
 the write lock up front, so concurrent sessions wait for each other instead of failing; one
 that SQLite refuses at once as "locked" is run again (`_retry_locked`).
 
-Command line (same code path as the app's buttons):
-
-    python -m model.feedback add --db URL --label 7 drawing.png ...
-    python -m model.feedback stats --db URL
-    python -m model.feedback export --db URL DIR
+The schema and its migrations are in model/feedback/schema.py; the command line
+(`python -m model.feedback add | stats | export`) in model/feedback/__main__.py.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import io
 import json
 import os
-import sys
 import time
 import tomllib
 import uuid
@@ -38,26 +33,41 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    event,
-    func,
-    select,
-    text,
-)
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
-from model.preprocessing import IMAGE_SIZE
+from model.feedback.schema import (
+    DIGIT_SIZE,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    Feedback,
+    StoreError,
+    migrate,
+    schema_version,
+)
+
+__all__ = [
+    "LABELS",
+    "MIGRATIONS",
+    "NOT_DIGIT",
+    "SCHEMA_VERSION",
+    "Click",
+    "Feedback",
+    "RateLimited",
+    "Store",
+    "StoreError",
+    "check_label",
+    "database_url",
+    "file_png",
+    "iter_export",
+    "migrate",
+    "png_bytes",
+    "schema_version",
+    "session_hash",
+    "stats",
+]
 
 URL_ENV = "FEEDBACK_DB_URL"  # e.g. postgresql+psycopg://user:password@host/db
 SECRETS_FILE = Path(".streamlit/secrets.toml")  # `feedback_db_url = "..."`, as on the Cloud
@@ -70,125 +80,8 @@ SQLITE_BUSY_MS = 30_000
 CONNECT_TIMEOUT = {"connect_timeout": 5}  # seconds, PostgreSQL
 
 
-class StoreError(RuntimeError):
-    """The store cannot be reached or written (down, full, read-only); the message says so."""
-
-
 class RateLimited(StoreError):
     """This session stored PER_MINUTE clicks in the last minute."""
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Feedback(Base):
-    """One click: a user's label for one drawing and what the model said about it."""
-
-    __tablename__ = "feedback"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Made by the writer: writing the same click twice (a retry) stores it once.
-    uid: Mapped[str] = mapped_column(String(32), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    session_id: Mapped[str] = mapped_column(String(64), index=True)
-    label: Mapped[str] = mapped_column(String(16))  # "0".."9" or NOT_DIGIT
-    answer: Mapped[str | None] = mapped_column(String(16))  # the model's: as label, or None
-    probabilities: Mapped[str] = mapped_column(Text)  # JSON list of 10 floats
-    model_version: Mapped[str] = mapped_column(String(64))
-    drawing_png: Mapped[bytes] = mapped_column(LargeBinary)
-    digit_28x28: Mapped[bytes] = mapped_column(LargeBinary)  # 784 bytes, uint8 row-major
-    # Schema version 2: where the digit is in the drawing (a number's digit), who stored it.
-    box: Mapped[str | None] = mapped_column(String(64))  # JSON [x, y, w, h] in drawing pixels
-    source: Mapped[str] = mapped_column(String(16), server_default="app")  # "app" or "cli"
-    # Schema version 3: which drawing (and digit of it) the row answers, within its session:
-    # a later answer to the same one replaces the earlier (`Click.drawing_key`).
-    drawing_key: Mapped[str | None] = mapped_column(String(64), unique=True)
-
-    @property
-    def correct(self) -> bool:
-        """Whether the model's answer was the user's label."""
-        return self.answer == self.label
-
-    def digit_image(self) -> np.ndarray:
-        """(28, 28) uint8, the image the model read."""
-        return np.frombuffer(self.digit_28x28, np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE)
-
-
-# --- Schema versions -----------------------------------------------------------------------
-# Each migration takes the schema from the version before it to its own. A new database runs
-# them all, so new and upgraded databases are the same.
-_version_table = Table("schema_version", MetaData(), Column("version", Integer, nullable=False))
-
-
-def _create_v1(connection: Connection) -> None:
-    """Version 1: one digit per drawing."""
-    v1 = MetaData()
-    Table(
-        "feedback",
-        v1,
-        Column("id", Integer, primary_key=True),
-        Column("uid", String(32), unique=True, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False, index=True),
-        Column("session_id", String(64), nullable=False, index=True),
-        Column("label", String(16), nullable=False),
-        Column("answer", String(16)),
-        Column("probabilities", Text, nullable=False),
-        Column("model_version", String(64), nullable=False),
-        Column("drawing_png", LargeBinary, nullable=False),
-        Column("digit_28x28", LargeBinary, nullable=False),
-    )
-    v1.create_all(connection)
-
-
-def _add_box_and_source(connection: Connection) -> None:
-    """Version 2: a number's digits are labelled one by one (their box), and rows say whether
-    the app or the command line stored them."""
-    connection.execute(text("ALTER TABLE feedback ADD COLUMN box VARCHAR(64)"))
-    connection.execute(
-        text("ALTER TABLE feedback ADD COLUMN source VARCHAR(16) NOT NULL DEFAULT 'app'")
-    )
-
-
-def _add_drawing_key(connection: Connection) -> None:
-    """Version 3: one answer per drawing; rows stored before keep theirs (no key)."""
-    connection.execute(text("ALTER TABLE feedback ADD COLUMN drawing_key VARCHAR(64)"))
-    connection.execute(
-        text("CREATE UNIQUE INDEX ix_feedback_drawing_key ON feedback (drawing_key)")
-    )
-
-
-MIGRATIONS = (_create_v1, _add_box_and_source, _add_drawing_key)
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def schema_version(connection: Connection) -> int:
-    """The database's schema version; 0 for an empty database."""
-    if not connection.dialect.has_table(connection, "schema_version"):
-        return 0
-    return int(connection.execute(select(_version_table.c.version)).scalar_one())
-
-
-def migrate(engine: Engine, target: int = SCHEMA_VERSION) -> int:
-    """Create or upgrade the schema to version `target`, in one transaction (two processes
-    opening a new database at once wait for each other). Returns the version found before."""
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(7285)"))  # "migrating"
-        found = schema_version(connection)
-        if found > SCHEMA_VERSION:
-            raise StoreError(
-                f"the feedback database has schema version {found}, newer than this code's "
-                f"{SCHEMA_VERSION}: update the app"
-            )
-        if found == 0:
-            _version_table.metadata.create_all(connection)
-            connection.execute(_version_table.insert().values(version=0))
-        for step in MIGRATIONS[found:target]:
-            step(connection)
-        if target > found:
-            connection.execute(_version_table.update().values(version=target))
-    return found
 
 
 # --- Where the store lives -----------------------------------------------------------------
@@ -328,7 +221,7 @@ class Store:
         """
         label = check_label(click.label)
         digit = np.asarray(click.digit_28x28)
-        if digit.shape != (IMAGE_SIZE, IMAGE_SIZE) or digit.dtype != np.uint8:
+        if digit.shape != (DIGIT_SIZE, DIGIT_SIZE) or digit.dtype != np.uint8:
             raise ValueError(f"digit_28x28 must be (28, 28) uint8, got {digit.shape} {digit.dtype}")
         uid = uid or uuid.uuid4().hex
         now = datetime.now(UTC)
@@ -491,159 +384,3 @@ def iter_export(rows: list[Feedback], folder: Path) -> Iterator[Path]:
         path = directory / f"{row.id:06d}.png"
         path.write_bytes(row.drawing_png)
         yield path
-
-
-# --- Command line --------------------------------------------------------------------------
-def _add(args) -> int:
-    from model.classifier import Classifier, ModelError, model_path
-    from model.count import load_counter
-    from model.imageio import ImageReadError, read_image
-    from model.recognize import Reading, read, recognize
-    from model.reject import load_rejecter
-
-    number = str(args.label).strip()
-    try:
-        # A label of several digits is a number: each of its digits is stored on its own,
-        # as the app stores a correction of one digit of a number.
-        labels = (
-            list(number)
-            if len(number) > 1 and number.isdigit() and number.isascii()
-            else [check_label(number)]
-        )
-        classifier = Classifier(model_path(args.model, args.model_dir))
-        rejecter = load_rejecter(args.model_dir)
-        several = len(labels) > 1
-        counter = load_counter(args.model_dir) if several else None
-        if several and counter is None:
-            raise ValueError(f"{args.model_dir} has no digit-count model to read numbers with")
-        store = Store(args.db, per_minute=None)
-    except (ValueError, ModelError, StoreError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    session_id = args.session or f"cli-{uuid.uuid4().hex[:12]}"
-    failed = False
-    for path in map(Path, args.images):
-        try:
-            picture = read_image(path)
-        except (ImageReadError, OSError) as error:
-            print(f"{path}: error: {error}", file=sys.stderr)
-            failed = True
-            continue
-        if not several:  # the whole picture is one digit, or not a digit
-            whole = recognize(picture, classifier, rejecter)
-            reading = Reading() if whole.blank else Reading((whole,), (None,))
-        else:
-            reading = read(picture, classifier, rejecter, counter)
-        if reading.blank:
-            print(f"{path}: error: blank picture, nothing stored", file=sys.stderr)
-            failed = True
-            continue
-        if len(reading.digits) != len(labels):
-            print(
-                f"{path}: error: {len(reading.digits)} digit(s) found, the label has "
-                f"{len(labels)}: nothing stored",
-                file=sys.stderr,
-            )
-            failed = True
-            continue
-        drawing_png = file_png(path, picture)
-        clicks = [
-            Click(
-                drawing_png=drawing_png,
-                digit_28x28=digit.steps.digit_uint8,
-                label=label,
-                answer=NOT_DIGIT if digit.not_digit else digit.digit,
-                probabilities=digit.probabilities,
-                model_version=classifier.version,
-                session_id=session_id,
-                box=box,
-                source="cli",
-            )
-            for digit, box, label in zip(reading.digits, reading.boxes, labels)
-        ]
-        try:
-            row_ids = [store.add(click) for click in clicks]
-        except StoreError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-        first = reading.digits[0]
-        said = reading.marked() if several else NOT_DIGIT if first.not_digit else first.digit
-        rows = ", ".join(map(str, row_ids))
-        print(f"{path}: stored as {''.join(labels)!r} (row {rows}; the model said {said})")
-    store.close()
-    return 1 if failed else 0
-
-
-def _stats(args) -> int:
-    try:
-        store = Store(args.db, per_minute=None)
-        figures = stats(store.summary())
-    except StoreError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps(figures))
-        return 0
-    print(f"{figures['drawings']} drawings labelled in {figures['sessions']} sessions")
-    if figures["accuracy"] is not None:
-        print(f"model right on {figures['right']} of them: {figures['accuracy']:.2%}")
-    for label, counts in figures["per_label"].items():
-        if counts["confirmed"] or counts["corrected"]:
-            confirmed, corrected = counts["confirmed"], counts["corrected"]
-            print(f"  {label:>11}: {confirmed} confirmed, {corrected} corrected")
-    for version, figure in figures["per_model"].items():
-        print(f"  model {version}: {figure['accuracy']:.2%} of {figure['drawings']}")
-    return 0
-
-
-def _export(args) -> int:
-    try:
-        store = Store(args.db, per_minute=None)
-        written = sum(1 for _ in iter_export(store.rows(), args.folder))
-    except (StoreError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"wrote {written} drawings to {args.folder}/<label>/")
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    from model.classifier import MODEL_NAMES, model_dir
-
-    parser = argparse.ArgumentParser(
-        prog="python -m model.feedback",
-        description="Store labelled drawings, and read what users said about the model.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    db_help = f"database URL (default: ${URL_ENV}, secrets, else sqlite:///{DEFAULT_PATH})"
-
-    add = commands.add_parser(
-        "add",
-        help="store labelled images as the app's buttons do",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    add.add_argument(
-        "images", nargs="+", metavar="IMAGE", help="image files, one digit or number each"
-    )
-    add.add_argument(
-        "--label",
-        required=True,
-        help=f"0-9, a number (its digits stored one by one), or {NOT_DIGIT!r} (or not-a-digit)",
-    )
-    add.add_argument("--session", default=None, help="session id (default: a new one per run)")
-    add.add_argument("--model", choices=MODEL_NAMES, default="cnn", help="network that answers")
-    add.add_argument("--model-dir", type=Path, default=model_dir(), help="model folder")
-    stat = commands.add_parser("stats", help="counts and the model's accuracy on stored drawings")
-    stat.add_argument("--json", action="store_true", help="one JSON object")
-    export = commands.add_parser("export", help="write the drawings as DIR/<label>/<id>.png")
-    export.add_argument("folder", type=Path, metavar="DIR")
-    for command in (add, stat, export):
-        command.add_argument("--db", default=None, help=db_help)
-    args = parser.parse_args(argv)
-    args.db = args.db or database_url()
-    return {"add": _add, "stats": _stats, "export": _export}[args.command](args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
