@@ -113,6 +113,7 @@ def training_section(m: dict, label: str) -> None:
             "Training on MNIST: accuracy and loss after each epoch, on the (distorted) "
             "training images and on MNIST's test images, which were only watched, never "
             "trained on."
+            + (f" These curves are of {base['history_of']}." if base.get("history_of") else "")
         )
         st.altair_chart(history_chart(base["history"]))
     else:
