@@ -17,8 +17,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from model.data import MnistUnavailableError, load_mnist
 from training.config import DRY_RUN_IMAGES, MODEL_DIR
+from training.data import MnistUnavailableError, load_mnist
 from training.export import (
     TRAINING_RECORD,
     command_line,
@@ -36,7 +36,7 @@ def export(names: list[str], source: Path, out: Path, data, command: str) -> int
     its LiteRT export, metrics.json (the training record from source/metrics.json, when there
     is one, with the served model's new test figures), the mistakes and the samples.
     """
-    from model.networks import UnsafeModelError, load_keras_model
+    from training.networks import UnsafeModelError, load_keras_model
 
     out.mkdir(parents=True, exist_ok=True)
     trained = read_metrics(source / "metrics.json")

@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from model.classifier import Classifier
-from model.data import MnistUnavailableError, load_mnist
 from model.preprocessing import scale_pixels
 from training.augment import augment_batch, served_versions
 from training.config import DRY_RUN_IMAGES, MODEL_DIR, FineTuneConfig
+from training.data import MnistUnavailableError, load_mnist
 from training.export import (
     command_line,
     export_and_test,
@@ -149,7 +149,7 @@ def fine_tune(
     verdict). Returns the metrics."""
     import keras
 
-    from model.networks import BUILDERS, load_keras_model
+    from training.networks import BUILDERS, load_keras_model
 
     corrections = load_corrections(url)
     held_out = held_out_sessions(corrections["sessions"], config.gate_share)
@@ -319,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         repeats=args.repeats,
     )
     from model.feedback import StoreError
-    from model.networks import UnsafeModelError
+    from training.networks import UnsafeModelError
 
     try:
         data = load_mnist(args.data)

@@ -117,7 +117,7 @@ def examples(digits: list[PenDigit], numbers: int, seed: int) -> tuple[np.ndarra
 
 def build_counter(dropout: float = 0.3):
     """A small CNN: (N, 28, 28, 1) float32 in [0, 1] -> (N, 3) [one, two, three or more]."""
-    from model.networks import build_small
+    from training.networks import build_small
 
     return build_small(CLASSES, "count", dropout)
 

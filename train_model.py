@@ -25,10 +25,10 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from model.data import MnistUnavailableError, load_mnist
 from model.preprocessing import scale_pixels
 from training.augment import alternative_versions, make_dataset
 from training.config import CONFIGS, DRY_RUN_IMAGES, MODEL_DIR, TrainConfig
+from training.data import MnistUnavailableError, load_mnist
 from training.export import (
     command_line,
     export_and_test,
@@ -74,7 +74,7 @@ def run(name: str, data, config: TrainConfig, seed: int, out: Path, command: str
     """Train, save, export and test one model; returns its metrics."""
     import keras
 
-    from model.networks import BUILDERS
+    from training.networks import BUILDERS
 
     keras.utils.set_random_seed(seed)
     model = BUILDERS[name]()

@@ -42,7 +42,6 @@ import numpy as np
 
 from model.classifier import Classifier, ModelError
 from model.count import Counter, load_counter
-from model.data import MnistUnavailableError, load_mnist
 from model.preprocessing import preprocess_steps, scale_pixels
 from model.recognize import read
 from model.reject import Rejecter
@@ -57,6 +56,7 @@ from model.strokes import (
     writer_half,
 )
 from training.augment import served_versions
+from training.data import MnistUnavailableError, load_mnist
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 SHARED = Path(__file__).resolve().parent.parent / "shared" / "data"
@@ -191,7 +191,7 @@ def scribbles(count: int, rng: np.random.Generator) -> np.ndarray:
 
 def build_reject(dropout: float = 0.3):
     """A small CNN: (N, 28, 28, 1) float32 in [0, 1] -> (N, 2) [digit, not a digit]."""
-    from model.networks import build_small
+    from training.networks import build_small
 
     return build_small(2, "not_digit", dropout)
 

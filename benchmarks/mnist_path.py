@@ -24,7 +24,7 @@ import numpy as np
 from benchmarks.machine import describe
 from benchmarks.predict import predict_json
 from model.classifier import model_dir
-from model.data import load_mnist
+from training.data import load_mnist
 
 
 def thick_tight(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -62,8 +62,8 @@ def mnist_path() -> Path | None:
 
 @pytest.fixture(scope="session")
 def mnist():
-    """Full MNIST (`model.data.Mnist`): the local file, else Keras' download."""
-    from model.data import MnistUnavailableError, load_mnist
+    """Full MNIST (`training.data.Mnist`): the local file, else Keras' download."""
+    from training.data import MnistUnavailableError, load_mnist
 
     try:
         return load_mnist(mnist_path())

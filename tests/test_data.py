@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from conftest import require
 
-from model import data
-from model.data import ENV_VAR, MnistUnavailableError, load_mnist
+from training import data
+from training.data import ENV_VAR, MnistUnavailableError, load_mnist
 
 
 def write_npz(path, n_train=20, n_test=10, **overrides):

@@ -1,3 +1,5 @@
 """What the training commands share (train_model.py, export_model.py, fine_tune.py,
-train_reject.py, train_count.py): their configuration, the MNIST augmentation pipeline, and
-the export to LiteRT with its test. The app never imports this package."""
+train_reject.py, train_count.py): one configuration (config.py), MNIST (data.py), the
+networks (networks.py), the augmentation pipeline (augment.py), and the export to LiteRT
+with its test (export.py); and the UNIPEN extractor (unipen.py). The app never imports
+this package."""

@@ -124,9 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="where to write the .jsonl.gz files")
     args = parser.parse_args(argv)
     if not (args.root / "data").is_dir() or not (args.root / "include").is_dir():
-        print(
-            f"error: {args.root} has no data/ and include/: is it train_r01_v07?", file=sys.stderr
-        )
+        print(f"error: {args.root} has no data/ and include/: not train_r01_v07", file=sys.stderr)
         return 2
     for name, count in extract(args.root, args.out).items():
         print(f"{args.out / name}: {count:,} characters")
