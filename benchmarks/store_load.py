@@ -6,8 +6,9 @@
 20 sessions, each its own process (as app replicas would be; threads of one server contend
 less), store clicks as fast as they can for a minute: a real canvas drawing (PNG) and its
 28x28 input per click, through `Store.add` with the rate-limit query on (its cap set out of
-reach). Every click carries its own id. Afterwards the rows are counted against the clicks
-that were acknowledged: lost rows, duplicated rows and errors are reported, with writes/s.
+reach). Every click carries its own id and answers a drawing of its own. Afterwards the rows
+are counted against the clicks that were acknowledged: lost rows, duplicated rows and errors
+are reported, with writes/s.
 PostgreSQL runs as a throwaway server (harness/postgres.py).
 """
 
@@ -41,7 +42,9 @@ def session(url: str, seconds: float, index: int, payload: bytes) -> tuple[list[
     while time.monotonic() < end:
         uid = uuid.uuid4().hex
         click = Click(
-            drawing_png=payload,
+            # A drawing of its own (a later answer to the same drawing replaces the earlier
+            # by design): the canvas PNG with the click's id after its end.
+            drawing_png=payload + uid.encode(),
             digit_28x28=rng.integers(0, 256, (28, 28), dtype=np.uint8),
             label=str(rng.integers(10)),
             answer=int(rng.integers(10)),
