@@ -4,6 +4,7 @@ drawn with mouse strokes and finger swipes on the real canvas, the page's answer
 from __future__ import annotations
 
 import re
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from harness import PEN_DIGITS
 from harness.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    MARK_CANVAS_JS,
     METRIC,
+    NEW_CANVAS_JS,
     chromium,
     clear,
     draw_and_wait,
@@ -26,6 +29,7 @@ from harness.browser import (
     phone_context,
     predictions,
     running,
+    settle,
     swipe_strokes,
     wait_for_answer,
     wait_for_canvas,
@@ -93,6 +97,17 @@ def canvas_is_blank(page) -> bool:
     )
 
 
+def drawn_on(page, timeout_s: float = 10.0) -> bool:
+    """Whether ink shows on the canvas within `timeout_s` (a canvas that appears with a
+    drawing paints it a moment after it appears)."""
+    deadline = time.monotonic() + timeout_s
+    while canvas_is_blank(page):
+        if time.monotonic() > deadline:
+            return False
+        page.wait_for_timeout(100)
+    return True
+
+
 def test_blank_page_prompts_and_predicts_nothing(page):
     assert predictions(page) == {}
     assert page.get_by_text("Write a digit or a number on the canvas").is_visible()
@@ -128,21 +143,27 @@ def test_switching_tabs_and_pages_keeps_the_drawing_and_the_answer(page):
         timeout=30_000,
     )
     assert predictions(page) == answer
-    assert not canvas_is_blank(page)
+    assert drawn_on(page)
     clear(page)
 
 
 def test_wide_to_square_keeps_the_drawing(page):
     answer = draw_and_wait(page, place(DIGIT_PATHS[3]))
     assert answer == {"Prediction (CNN)": "3"}
-    page.get_by_test_id("stSidebar").get_by_text("Square", exact=True).click()
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=stMetricValue]')?.innerText.trim() === '3'",
-        timeout=30_000,
-    )
-    assert not canvas_is_blank(page)
-    page.get_by_test_id("stSidebar").get_by_text("Wide", exact=True).click()
-    wait_for_canvas(page)
+    sidebar = page.get_by_test_id("stSidebar")
+    page.evaluate(MARK_CANVAS_JS)
+    sidebar.get_by_text("Square", exact=True).click()
+    try:
+        # A new, square canvas appears with the drawing, and the page reads it at once.
+        page.wait_for_function(NEW_CANVAS_JS, timeout=30_000)
+        settle(page)
+        assert predictions(page) == answer
+        assert drawn_on(page)
+    finally:
+        page.evaluate(MARK_CANVAS_JS)
+        sidebar.get_by_text("Wide", exact=True).click()
+        page.wait_for_function(NEW_CANVAS_JS, timeout=30_000)
+        settle(page)
     clear(page)
 
 
