@@ -14,11 +14,10 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from training.config import DRY_RUN_IMAGES, MODEL_DIR
-from training.data import MnistUnavailableError, load_mnist
+from training.data import MnistUnavailableError, limited, load_mnist
 from training.export import (
     TRAINING_RECORD,
     command_line,
@@ -94,8 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.dry_run:
-        tests = DRY_RUN_IMAGES // 2
-        data = replace(data, x_test=data.x_test[:tests], y_test=data.y_test[:tests])
+        data = limited(data, DRY_RUN_IMAGES)
     names = ["cnn", "ann"] if args.model == "both" else [args.model]
     return export(names, args.source, args.out, data, command_line("export_model.py", argv))
 

@@ -27,7 +27,7 @@ from model.classifier import Classifier
 from model.preprocessing import scale_pixels
 from training.augment import augment_batch, served_versions
 from training.config import DRY_RUN_IMAGES, MODEL_DIR, FineTuneConfig
-from training.data import MnistUnavailableError, load_mnist
+from training.data import MnistUnavailableError, limited, load_mnist
 from training.export import (
     command_line,
     export_and_test,
@@ -323,15 +323,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         data = load_mnist(args.data)
-        if args.dry_run:
-            tests = DRY_RUN_IMAGES // 2
-            data = replace(
-                data,
-                x_train=data.x_train[:DRY_RUN_IMAGES],
-                y_train=data.y_train[:DRY_RUN_IMAGES],
-                x_test=data.x_test[:tests],
-                y_test=data.y_test[:tests],
-            )
+        data = limited(data, DRY_RUN_IMAGES if args.dry_run else None)
         command = command_line("fine_tune.py", argv)
         metrics = fine_tune(
             data, args.feedback, config, args.base, args.out, args.seed, command, args.note

@@ -28,7 +28,7 @@ from pathlib import Path
 from model.preprocessing import scale_pixels
 from training.augment import alternative_versions, make_dataset
 from training.config import CONFIGS, DRY_RUN_IMAGES, MODEL_DIR, TrainConfig
-from training.data import MnistUnavailableError, load_mnist
+from training.data import MnistUnavailableError, limited, load_mnist
 from training.export import (
     command_line,
     export_and_test,
@@ -162,20 +162,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "1 epoch",
     )
     return parser.parse_args(argv)
-
-
-def limited(data, limit: int | None):
-    """The first `limit` training images and half as many test images (at least 10)."""
-    if not limit:
-        return data
-    tests = max(limit // 2, 10)
-    return replace(
-        data,
-        x_train=data.x_train[:limit],
-        y_train=data.y_train[:limit],
-        x_test=data.x_test[:tests],
-        y_test=data.y_test[:tests],
-    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -101,3 +101,18 @@ def _validate(arrays: dict[str, np.ndarray]) -> None:
             raise ValueError(f"y_{split} must hold integer labels 0..9")
         if len(images) == 0:
             raise ValueError(f"x_{split} is empty")
+
+
+def limited(data: Mnist, limit: int | None) -> Mnist:
+    """The first `limit` training images and half as many test images (at least 10); all
+    of them when `limit` is None (a dry run or --limit)."""
+    if not limit:
+        return data
+    tests = max(limit // 2, 10)
+    return replace(
+        data,
+        x_train=data.x_train[:limit],
+        y_train=data.y_train[:limit],
+        x_test=data.x_test[:tests],
+        y_test=data.y_test[:tests],
+    )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from model.classifier import model_dir, model_path, train_hint
+from model.classifier import ModelError, model_dir, model_path, train_hint
 from model.feedback import LABELS, StoreError, stats
 from model.imageio import read_image
 from model.preprocessing import scale_pixels
@@ -40,7 +40,7 @@ def sample_predictions(model_file: str, samples_file: str) -> np.ndarray | None:
     samples = load_arrays(samples_file)
     try:
         model = load_model(model_file)
-    except Exception:  # ModelError: the page says the model is missing
+    except ModelError:  # the page says the model is missing
         return None
     if samples is None:
         return None
