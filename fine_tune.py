@@ -34,6 +34,7 @@ from training.export import (
     machine,
     read_metrics,
     versions,
+    with_companions,
     write_metrics,
     write_samples,
 )
@@ -211,6 +212,7 @@ def fine_tune(
     }
     write_metrics(out / "metrics.json", {"cnn": metrics})
     write_samples(data.x_test, data.y_test, out, seed=0)
+    with_companions(out, base)
     verdict = metrics["fine_tune"]["gate"]
     print(
         f"fine-tune: held-out corrections {_percent(before['corrections'])} -> "

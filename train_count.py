@@ -14,8 +14,11 @@ Training groups come from numbers written as the benchmark writes them
 (`strokes.compose_number`: one writer's digits on a line, their own sizes), with every other
 gap closed up so that digits touch often; each group is labelled by how many digits' ink it
 holds. Lone digits drawn on the square canvas, at a normal size and small, are more
-examples of one. Pen strokes come only from the writers of half 0 (model/strokes.py:
-writer_half); the figures in model/count.json are on half 1's writers, never seen.
+examples of one; so are MNIST's training digits, as stored and filling their picture (thick,
+cropped tight: training/augment.py), where their ink is one group: a wide 0 or a thick 1 is
+one digit, however the pen strokes went. Pen strokes come only from the writers of half 0
+(model/strokes.py: writer_half); the figures in model/count.json are on half 1's writers,
+never seen, and on MNIST's test digits.
 
 Writes model/count.tflite (served with LiteRT) and model/count.json (figures, data, command).
 """
@@ -49,6 +52,8 @@ from model.strokes import (
     render,
     writer_half,
 )
+from training.augment import filling_the_picture
+from training.data import MnistUnavailableError, load_mnist
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 SHARED = Path(__file__).resolve().parent.parent / "shared" / "data"
@@ -106,10 +111,31 @@ def lone_digits(digits: list[PenDigit], seed: int, **ranges) -> np.ndarray:
     return np.array(images, np.uint8).reshape(-1, 28, 28)
 
 
-def examples(digits: list[PenDigit], numbers: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 28, 28) uint8 inputs and (N,) int64 classes (0: one digit, 1: two, 2: more)."""
+def mnist_groups(images: np.ndarray, seed: int) -> np.ndarray:
+    """MNIST digits as stored and filling their picture, each as `read` serves its ink
+    where the ink is one group (a digit in several pieces is left out): (N, 28, 28) uint8."""
+    rng = np.random.default_rng(seed)
+    served = []
+    for image in images:
+        for picture in (image, filling_the_picture(image, rng)):
+            found = find_ink(picture)
+            groups = [] if found is None else group_pieces(found.mask)
+            if len(groups) == 1:
+                served.append(group_steps(found, groups)[0].digit_uint8)
+    return np.array(served, np.uint8).reshape(-1, 28, 28)
+
+
+def examples(
+    digits: list[PenDigit], numbers: int, seed: int, mnist: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 28, 28) uint8 inputs and (N,) int64 classes (0: one digit, 1: two, 2: more);
+    `mnist`: (M, 28, 28) uint8 MNIST digits, more examples of one."""
     x, held = number_groups(digits, numbers, seed)
-    lone = [lone_digits(digits, seed + 1), lone_digits(digits, seed + 2, **SMALL)]
+    lone = [
+        lone_digits(digits, seed + 1),
+        lone_digits(digits, seed + 2, **SMALL),
+        mnist_groups(mnist, seed + 3),
+    ]
     x = np.concatenate([x, *lone])
     held = np.concatenate([held, np.ones(sum(map(len, lone)), np.int64)])
     return x, np.minimum(held, CLASSES) - 1
@@ -133,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
+    parser.add_argument("--data", default=None, help="MNIST .npz (None: $MNIST_NPZ)")
     parser.add_argument("--pen-data", type=Path, default=SHARED, help="folder of the UNIPEN files")
+    parser.add_argument("--mnist", type=int, default=15_000, help="MNIST training digits used")
     parser.add_argument("--out", type=Path, default=None, help="default: model/ (runs/ dry run)")
     parser.add_argument("--numbers", type=int, default=40_000, help="training numbers")
     parser.add_argument("--epochs", type=int, default=6, help="epochs")
@@ -144,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     command = shlex.join(["python", "train_count.py", *(sys.argv[1:] if argv is None else argv)])
     try:
         digits = load_pen_digits(args.pen_data / "unipen_dev.jsonl.gz")
-    except (OSError, ValueError) as error:
+        mnist = load_mnist(args.data)
+    except (MnistUnavailableError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
@@ -156,9 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     seen = [d for d in digits if writer_half(d.source, d.writer) == 0]
     unseen = [d for d in digits if writer_half(d.source, d.writer) == 1]
     if args.dry_run:
-        seen, unseen, args.numbers, args.epochs = seen[:300], unseen[:300], 200, 1
-    x, y = examples(seen, args.numbers, args.seed)
-    x_held, y_held = examples(unseen, args.numbers // 8, args.seed + 100)
+        seen, unseen, args.numbers, args.epochs, args.mnist = seen[:300], unseen[:300], 200, 1, 300
+    x, y = examples(seen, args.numbers, args.seed, mnist.x_train[: args.mnist])
+    x_held, y_held = examples(
+        unseen, args.numbers // 8, args.seed + 100, mnist.x_test[: args.mnist // 8]
+    )
     print(f"training groups: {np.bincount(y, minlength=CLASSES).tolist()} (1, 2, 3+ digits), "
           f"prepared in {time.perf_counter() - started:.0f} s")  # fmt: skip
 
@@ -176,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     path = out / MODEL_FILE
     export_litert(model, path)
     held = Classifier(path, classes=CLASSES).predict(scale_pixels(x_held))
+    # MNIST's test digits (one group each, as stored and filling their picture) alone.
+    mnist_held = mnist_groups(mnist.x_test[: args.mnist // 8], args.seed + 200)
     table = confusion(held, y_held)
     record = {
         "held_out_writers": {
@@ -185,12 +218,18 @@ def main(argv: list[str] | None = None) -> int:
             "several_said_one": float((held[y_held > 0].argmax(axis=1) == 0).mean()),
             "confusion_1_2_3plus": table,
         },
+        "mnist_test_said_several": float(
+            (
+                Classifier(path, classes=CLASSES).predict(scale_pixels(mnist_held)).argmax(1) > 0
+            ).mean()
+        ),
         "training_groups": np.bincount(y, minlength=CLASSES).tolist(),
         "epochs": args.epochs,
         "training_seconds": round(seconds, 1),
         "data": "UNIPEN digits of the writers of half 0 (model/strokes.py: writer_half) "
         f"written as numbers of 1-4 digits ({TOUCHING:.0%} of gaps closed up) and alone; "
-        "figures on half 1's writers",
+        f"{args.mnist} MNIST training digits as stored and filling their picture; figures "
+        "on half 1's writers and MNIST test digits",
         "bytes": path.stat().st_size,
         "command": command,
     }

@@ -35,6 +35,7 @@ from training.export import (
     machine,
     read_metrics,
     versions,
+    with_companions,
     write_metrics,
     write_samples,
 )
@@ -194,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         # Written after each model, so a long run keeps what it has finished.
         write_metrics(out / "metrics.json", all_metrics)
     write_samples(data.x_test, data.y_test, out, seed=0)
+    with_companions(out)
     print(f"wrote {', '.join(sorted(p.name for p in out.iterdir() if p.is_file()))} to {out}")
     return 0
 

@@ -17,11 +17,14 @@ The digits of a number are read the same way, each cut from its neighbours and d
 the number's pen (model/recognize.py: read): so the digits of numbers, as the served digit
 reader and digit-count model (--readers) cut them, are digits too, and letters written
 inside numbers are not.
-Pen strokes come only from the writers of half 0 (model/strokes.py: writer_half); a fifth of
-them (by writer) is kept out to choose the threshold: the score above which a drawing is
-declined, set so that REJECT_RATE of those writers' real digits are declined, drawn alone
-and cut from their numbers together. Half 1's writers are never seen:
-benchmarks/reject_accuracy.py measures on them.
+A fifth of the writers (by writer) is kept out to choose the threshold: the score above
+which a drawing is declined, set so that --reject-rate of those writers' real digits are
+declined, drawn alone and cut from their numbers together. Declining a real digit is worse
+than naming a letter, so the digits also come as other people write them
+(training/pen_variants.py: bare and flagged 1s, crossed 7s, slashed 0s, slanted, sparse and
+jagged paths, thin and thick pens), and so do the letters (slanted, sparse and jagged).
+--hold-out leaves whole sources out of everything, for benchmarks/leave_source_out.py,
+which measures the recipe on the sources it never saw.
 
 Writes model/reject.tflite (served with LiteRT) and model/reject.json (threshold, the rate it
 was chosen for, figures on the held-out writers, data, command).
@@ -53,26 +56,32 @@ from model.strokes import (
     place_strokes,
     render,
     write_numbers,
-    writer_half,
 )
-from training.augment import served_versions
+from training.augment import (
+    CONVENTION_CLASSES,
+    served_filling_the_picture,
+    served_versions,
+    with_convention,
+)
 from training.data import MnistUnavailableError, load_mnist
+from training.pen_variants import written_variant
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 SHARED = Path(__file__).resolve().parent.parent / "shared" / "data"
 # Letters that look like no digit: the ones the app must decline. Others (O, l, S, Z, b, g,
 # q, ...) are written like digits by many people, and are left out of training.
 NOT_DIGIT_LETTERS = set("AEFHKMNPRWXfhkmnrwx")
-# Symbols written like a digit (! ] } like a 1, ? like a 2, $ like a 5) are left out too.
-FONT_CHARACTERS = "AEFHKMNPRWXfhkmnrwx+=#*@&%~^"
-REJECT_RATE = 0.01  # of real digits declined (alone or cut from numbers), on the threshold writers
-THRESHOLD_SHARE = 0.2  # of half 0's writers, kept to choose the threshold
+# Symbols written like a digit (! ] } | / ( like a 1, ? like a 2, $ like a 5, ^ like a 1
+# with a long flag, . , ' like a dot, - _ ~ like a bar) are left out too.
+FONT_CHARACTERS = "AEFHKMNPRWXfhkmnrwx+=#*@&%"
+NOT_DIGIT_SYMBOLS = set("+=#*@&%")  # of symbols_dev.jsonl.gz
+THRESHOLD_SHARE = 0.2  # of the writers, kept to choose the threshold
+# Pens of the digits written as others write them: thinner and thicker than the canvas'.
+VARIANT_BRUSHES = (6, 36)
 
 
 def writer_role(item: PenDigit) -> str:
-    """ "train", "threshold" (half 0) or "unseen" (half 1), by writer."""
-    if writer_half(item.source, item.writer) == 1:
-        return "unseen"
+    """ "train" or "threshold" (a fifth of the writers), by writer."""
     key = f"reject/{item.source}/{item.writer}".encode()
     share = int(hashlib.sha256(key).hexdigest()[:8], 16) / 2**32
     return "threshold" if share < THRESHOLD_SHARE else "train"
@@ -95,6 +104,20 @@ def drawn(items: list[PenDigit], copies: int, seed: int, **ranges) -> np.ndarray
             if image is not None:
                 images.append(image)
     return np.array(images, np.uint8).reshape(-1, 28, 28)
+
+
+def as_others_write(items: list[PenDigit], copies: int, seed: int) -> list[PenDigit]:
+    """Each character rewritten `copies` times (training/pen_variants.py: written_variant)."""
+    rng = np.random.default_rng(seed)
+    return [written_variant(item, rng) for item in items for _ in range(copies)]
+
+
+def mnist_conventions(images: np.ndarray, labels: np.ndarray, seed: int) -> np.ndarray:
+    """MNIST's 0s, 1s and 7s with a slash, a foot or a bar (training/augment.py:
+    with_convention), as the app serves them: (N, 28, 28) uint8."""
+    rng = np.random.default_rng(seed)
+    chosen = np.flatnonzero(np.isin(labels, CONVENTION_CLASSES))
+    return np.array([with_convention(images[i], int(labels[i]), rng) for i in chosen], np.uint8)
 
 
 def number_parts(
@@ -207,14 +230,34 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--readers", type=Path, default=MODEL_DIR, help="the digit reader and digit-count model"
     )
     parser.add_argument("--epochs", type=int, default=15, help="epochs")
+    parser.add_argument(
+        "--reject-rate",
+        type=float,
+        default=0.003,
+        help="share of the threshold writers' real digits declined",
+    )
+    parser.add_argument(
+        "--hold-out",
+        default="",
+        help="UNIPEN sources left out of everything, comma-separated (e.g. apb,ibm)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed")
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="without the digits as others write them, MNIST's variants and the pen symbols "
+        "(for the ablation)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="a few hundred images, 1 epoch")
     return parser.parse_args(argv)
 
 
-def training_set(mnist, digits, letters, readers, seed: int, small: int | None):
+def training_set(
+    mnist, digits, letters, symbols, readers, seed: int, small: int | None, plain: bool = False
+):
     """Digits (label 0) against what is not a digit (1): (N, 28, 28) uint8 images, (N,)
-    labels, and how many of each kind. The writers of the "train" role only."""
+    labels, and how many of each kind. The writers of the "train" role only. `plain`: without
+    the digits as others write them and the pen symbols."""
     rng = np.random.default_rng(seed)
 
     def role(items):
@@ -222,8 +265,21 @@ def training_set(mnist, digits, letters, readers, seed: int, small: int | None):
         return chosen[:small] if small else chosen
 
     pick = rng.choice(len(mnist.x_train), 300 if small else 20_000, replace=False)
+    conventions = rng.choice(len(mnist.x_train), 300 if small else 10_000, replace=False)
+    tight = rng.choice(len(mnist.x_train), 300 if small else 10_000, replace=False)
     positives = {
         "mnist_digits": served_versions(mnist.x_train[pick]),
+        "mnist_slashed_footed_crossed": mnist_conventions(
+            mnist.x_train[conventions], mnist.y_train[conventions], seed + 11
+        ),
+        # Thick ink to the picture's edge: a tight crop, a form box.
+        "mnist_filling_their_picture": served_filling_the_picture(mnist.x_train[tight], seed + 15),
+        "digits_as_others_write_them": drawn(
+            as_others_write(role(digits), 1 if small else 3, seed + 12),
+            copies=1,
+            seed=seed + 13,
+            brushes=VARIANT_BRUSHES,
+        ),
         "drawn_digits": drawn(role(digits), copies=1 if small else 4, seed=seed),
         # Written small, as on a phone, a heavy pen fills loops: such digits are digits too.
         "drawn_digits_small": drawn(role(digits), copies=1, seed=seed + 4, **SMALL),
@@ -234,12 +290,26 @@ def training_set(mnist, digits, letters, readers, seed: int, small: int | None):
     negatives = {
         "drawn_letters": drawn(role(letters), copies=1 if small else 3, seed=seed + 1),
         "drawn_letters_small": drawn(role(letters), copies=1, seed=seed + 5, **SMALL),
+        # As slanted, sparse and jagged as the digits written so: or those would pass for
+        # digits whatever they are.
+        "letters_as_others_write_them": drawn(
+            as_others_write(role(letters), 1 if small else 2, seed + 16),
+            copies=1,
+            seed=seed + 17,
+            brushes=VARIANT_BRUSHES,
+        ),
         "letters_cut_from_numbers": number_parts(
             role(digits), 30 if small else 3_000, seed + 8, readers, role(letters)
         ),
+        "drawn_symbols": drawn(role(symbols), copies=1 if small else 3, seed=seed + 14),
         "font_glyphs": font_glyphs(100 if small else 6_000, rng),
         "scribbles_and_shapes": scribbles(100 if small else 6_000, rng),
     }
+    if plain:
+        variants = ("mnist_slashed_footed_crossed", "mnist_filling_their_picture")
+        for name in (*variants, "digits_as_others_write_them"):
+            del positives[name]
+        del negatives["drawn_symbols"], negatives["letters_as_others_write_them"]
     x = np.concatenate([*positives.values(), *negatives.values()])
     y = np.concatenate(
         [np.zeros(sum(map(len, positives.values()))), np.ones(sum(map(len, negatives.values())))]
@@ -275,8 +345,10 @@ def fit(x: np.ndarray, y: np.ndarray, epochs: int, seed: int):
     return model
 
 
-def threshold_record(path: Path, mnist, digits, letters, readers, seed: int, small) -> dict:
-    """The threshold (REJECT_RATE of the threshold writers' real digits score above it, drawn
+def threshold_record(
+    path: Path, mnist, digits, letters, readers, seed: int, small, rate: float
+) -> dict:
+    """The threshold (`rate` of the threshold writers' real digits score above it, drawn
     alone or cut from their numbers: the app reads both), and what it declines of theirs."""
     served_model = Classifier(path, classes=2)
 
@@ -287,15 +359,15 @@ def threshold_record(path: Path, mnist, digits, letters, readers, seed: int, sma
     held_letters = [item for item in letters if writer_role(item) == "threshold"][:small]
     held_digits = scores(drawn(held, copies=1, seed=seed + 2))
     held_parts = scores(number_parts(held, 30 if small else 600, seed + 9, readers))
-    threshold = float(np.quantile(np.concatenate([held_digits, held_parts]), 1 - REJECT_RATE))
+    threshold = float(np.quantile(np.concatenate([held_digits, held_parts]), 1 - rate))
     held_small = scores(drawn(held, copies=1, seed=seed + 6, **SMALL))
     letter_scores = scores(drawn(held_letters, copies=1, seed=seed + 3))
     mnist_test = scores(served_versions(mnist.x_test[: 500 if small else None]))
     return {
         "threshold": round(threshold, 6),
-        "chosen_for": f"{REJECT_RATE:.0%} of real digits declined, drawn alone and cut from "
-        f"numbers together, on the threshold writers ({THRESHOLD_SHARE:.0%} of half 0, never "
-        "trained on)",
+        "chosen_for": f"{rate:.1%} of real digits declined, drawn alone and cut from "
+        f"numbers together, on the threshold writers ({THRESHOLD_SHARE:.0%} of the writers, "
+        "never trained on)",
         "threshold_writers": {
             "digits": int(len(held_digits)),
             "digits_declined": float((held_digits > threshold).mean()),
@@ -328,21 +400,32 @@ def main(argv: list[str] | None = None) -> int:
     command = shlex.join(["python", "train_reject.py", *(sys.argv[1:] if argv is None else argv)])
     from training.export import export_litert
 
+    held_out = {name for name in args.hold_out.split(",") if name}
+
+    def pen_data(name: str, labels=None) -> list[PenDigit]:
+        items = load_pen_digits(args.pen_data / name)
+        return [
+            item
+            for item in items
+            if item.source not in held_out and (labels is None or item.label in labels)
+        ]
+
     try:
         mnist = load_mnist(args.data)
-        digits = load_pen_digits(args.pen_data / "unipen_dev.jsonl.gz")
-        letters = [
-            item
-            for item in load_pen_digits(args.pen_data / "letters_dev.jsonl.gz")
-            if item.label in NOT_DIGIT_LETTERS
-        ]
+        digits = pen_data("unipen_dev.jsonl.gz")
+        letters = pen_data("letters_dev.jsonl.gz", NOT_DIGIT_LETTERS)
+        symbols = pen_data("symbols_dev.jsonl.gz", NOT_DIGIT_SYMBOLS)
+        if not digits or not letters:
+            raise ValueError(f"--hold-out {args.hold_out} leaves no pen digits or letters")
         readers = (Classifier(args.readers / "cnn.tflite"), load_counter(args.readers))
     except (MnistUnavailableError, ModelError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     small = 200 if args.dry_run else None
     started = time.perf_counter()
-    x, y, counts = training_set(mnist, digits, letters, readers, args.seed, small)
+    x, y, counts = training_set(
+        mnist, digits, letters, symbols, readers, args.seed, small, args.plain
+    )
     print(f"training images: {counts}, prepared in {time.perf_counter() - started:.0f} s")
     epochs = 1 if args.dry_run else args.epochs
     model = fit(x, y, epochs, args.seed)
@@ -351,15 +434,20 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     path = out / "reject.tflite"
     export_litert(model, path)
-    record = threshold_record(path, mnist, digits, letters, readers, args.seed, small) | {
+    record = threshold_record(
+        path, mnist, digits, letters, readers, args.seed, small, args.reject_rate
+    ) | {
+        "held_out_sources": sorted(held_out),
         "not_digit_letters": "".join(sorted(NOT_DIGIT_LETTERS)),
         "training_images": counts,
         "epochs": epochs,
         "training_seconds": round(seconds, 1),
-        "data": "MNIST training digits (served versions); UNIPEN digits and letters of the "
-        "writers of half 0 (model/strokes.py: writer_half), drawn as canvas images at a "
-        "normal size and small, and written as numbers cut by the digit reader and "
-        "digit-count model; OpenCV stroke fonts; random scribbles and shapes",
+        "data": "MNIST training digits (served versions, and 0s, 1s and 7s slashed, footed "
+        "and crossed); UNIPEN digits, letters and symbols of 80% of the writers of the "
+        "sources not held out, drawn as canvas images at a normal size and small, digits "
+        "also as other people write them (training/pen_variants.py), and written as numbers "
+        "cut by the digit reader and digit-count model; OpenCV stroke fonts; random "
+        "scribbles and shapes",
         "bytes": path.stat().st_size,
         "command": command,
     }

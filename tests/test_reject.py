@@ -40,17 +40,19 @@ def test_clear_digits_are_never_declined(cnn, rejecter, digit, style):
 
 
 def test_held_out_writers_letters_are_mostly_declined(cnn, rejecter, pen_digits):
-    """Real letters by writers the rejection model never saw (half 1): the first 10 of each
-    letter that looks like no digit, whatever the model says about them."""
+    """Real letters by writers the rejection model never trained on (the threshold writers,
+    train_reject.py: writer_role): the first 10 of each letter that looks like no digit,
+    whatever the model says about them."""
     from harness import PEN_DIGITS
-    from model.strokes import drawings, load_pen_digits, writer_half
+    from model.strokes import drawings, load_pen_digits
+    from train_reject import writer_role
 
     letters_file = PEN_DIGITS.parent / "letters_dev.jsonl.gz"
     require(letters_file.is_file(), f"letters not found at {letters_file}")
     chosen, seen = [], {}
     for item in load_pen_digits(letters_file):
         wanted = item.label in "AEFHKMNPRWXfhkmnrwx" and seen.get(item.label, 0) < 10
-        if wanted and writer_half(item.source, item.writer) == 1:
+        if wanted and writer_role(item) == "threshold":
             seen[item.label] = seen.get(item.label, 0) + 1
             chosen.append(item)
     declined = [recognize(rgba, cnn, rejecter).not_digit for _, _, rgba in drawings(chosen)]

@@ -61,6 +61,11 @@ def test_dry_run_writes_models_that_load_and_predict(small_mnist, tmp_path):
         )
         assert probabilities.shape == (5, 10)
         np.testing.assert_allclose(probabilities.sum(1), 1, atol=1e-4)
+    # The folder is the whole reader: the served "not a digit" and count models come along.
+    from model.count import load_counter
+    from model.reject import load_rejecter
+
+    assert load_rejecter(tmp_path) is not None and load_counter(tmp_path) is not None
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert set(metrics) == {"cnn", "ann"}
     assert metrics["cnn"]["epochs"] == 1 and metrics["cnn"]["train_images"] == 512
@@ -209,6 +214,81 @@ def test_conventions_add_a_stroke_and_keep_mnist_framing(mnist, label):
         assert count - 1 <= 2
 
 
+def test_digits_filling_their_picture_reach_its_edges_on_paper(mnist):
+    from training.augment import filling_the_picture
+
+    rng = np.random.default_rng(0)
+    for image in mnist.x_train[:30]:
+        picture = filling_the_picture(image, rng)
+        assert picture.dtype == np.uint8 and 20 <= max(picture.shape) <= 116
+        # Dark ink (0-60) on lighter paper (100-255, however the light falls).
+        assert picture.min() <= 60 and picture.max() >= 190
+        # Cropped to the ink: each side's outer 3 px hold ink (a third of the way from paper
+        # to ink, or darker: the crop keeps what the pen covered 40% of).
+        edge = int(picture.max()) - (int(picture.max()) - int(picture.min())) / 3
+        for band in (picture[:3], picture[-3:], picture[:, :3], picture[:, -3:]):
+            assert band.min() < edge
+
+
+def pen_digit(label, strokes):
+    from model.strokes import PenDigit
+
+    return PenDigit(label, [np.asarray(s, np.float64) for s in strokes], "src", "writer")
+
+
+def test_ones_come_bare_flagged_and_footed():
+    from training.pen_variants import one_as_written
+
+    stem = np.stack([np.full(30, 50.0), np.linspace(0, 100, 30)], axis=1)
+    hook = np.array([[40.0, 10.0], [50.0, 0.0]])  # a short tick drawn apart
+    rng = np.random.default_rng(0)
+    kinds = set()
+    for _ in range(40):
+        strokes = one_as_written([hook, stem], rng)
+        assert any(s is stem for s in strokes)  # the longest stroke is the stem
+        flag = strokes[0] is not stem
+        foot = strokes[-1] is not stem
+        if flag:  # from the top of the stem, down and to the left
+            assert np.allclose(strokes[0][-1], [50, 0]) and strokes[0][0][0] < 50
+            assert 0 < strokes[0][0][1] <= 65
+        if foot:  # across the bottom of the stem
+            assert np.allclose(strokes[-1][:, 1], 100) and np.isclose(strokes[-1][:, 0].mean(), 50)
+        kinds.add((flag, foot))
+    assert kinds == {(False, False), (True, False), (False, True), (True, True)}
+
+
+def test_sevens_are_crossed_and_zeros_slashed():
+    from training.pen_variants import crossed_or_slashed
+
+    t = np.linspace(0, 1, 30)[:, None]
+    seven = [np.vstack([[0.0, 0.0] + t * [60.0, 0.0], [60.0, 0.0] + t * [-30.0, 100.0]])]
+    zero = [np.stack([50 + 30 * np.cos(t), 50 + 50 * np.sin(t)], 1)
+            for t in [np.linspace(0, 2 * np.pi, 40)]]  # fmt: skip
+    rng = np.random.default_rng(0)
+    bar = crossed_or_slashed(7, seven, rng)[-1]
+    assert np.ptp(bar[:, 1]) < 1e-9 and 40 <= bar[0, 1] <= 60  # level, near mid-height
+    stem_x = 60 - 30 * bar[0, 1] / 100
+    assert bar[0, 0] < stem_x - 5 and bar[-1, 0] > stem_x + 5  # across the stem
+    slash = crossed_or_slashed(0, zero, rng)[-1]
+    assert np.ptp(slash[:, 0]) > 60 and np.ptp(slash[:, 1]) > 100  # corner to corner, beyond
+
+
+def test_variants_keep_the_label_and_the_look_of_the_hand():
+    from training.pen_variants import sparse_jagged, written_variant
+
+    rng = np.random.default_rng(0)
+    stroke = np.stack([np.linspace(0, 50, 60), np.linspace(0, 100, 60)], axis=1)
+    sparse = sparse_jagged([stroke], rng)[0]
+    assert 10 <= len(sparse) < 60
+    assert np.abs(sparse[[0, -1]] - stroke[[0, -1]]).max() <= 12.5  # ends kept, jittered
+    digit = pen_digit(3, [stroke])
+    for _ in range(10):
+        variant = written_variant(digit, rng)
+        assert variant.label == 3 and variant.writer == "writer"
+        points = np.concatenate(variant.strokes)
+        assert 70 <= np.ptp(points[:, 1]) <= 130  # the same height, give or take the jitter
+
+
 # --- Fine-tuning on users' corrections ---------------------------------------------------------
 
 
@@ -256,9 +336,9 @@ def test_fine_tune_dry_run_writes_a_model_folder_that_serves(small_mnist, correc
     out = tmp_path / "tuned"
     done = fine_tune("--dry-run", "--feedback", corrections, "--out", out, "--data", small_mnist)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert {"cnn.keras", "cnn.tflite", "metrics.json", "samples.npz"} <= {
-        p.name for p in out.iterdir()
-    }
+    whole_reader = {"cnn.keras", "cnn.tflite", "metrics.json", "samples.npz", "reject.tflite",
+                    "reject.json", "count.tflite", "count.json"}  # fmt: skip
+    assert whole_reader <= {p.name for p in out.iterdir()}
     record = json.loads((out / "metrics.json").read_text())["cnn"]["fine_tune"]
     # Held out by session: the gate's rows come from sessions never trained on.
     assert record["sessions"] == 6 and 1 <= record["held_out_sessions"] < 6
@@ -372,18 +452,42 @@ def test_reject_dry_run_writes_a_not_a_digit_model_that_serves(small_mnist, tmp_
     assert scores.shape == (3,) and ((scores >= 0) & (scores <= 1)).all()
 
 
-def test_count_dry_run_writes_a_count_model_that_serves(tmp_path):
+def test_reject_leaves_held_out_sources_out_of_everything(small_mnist, tmp_path):
+    from conftest import SHARED
+
+    require((SHARED / "letters_dev.jsonl.gz").is_file(), "UNIPEN letters not found")
+    every = ["apb", "ced", "app", "aga", "imp", "art", "pri", "ibm"]
+    done = subprocess.run(
+        [sys.executable, "train_reject.py", "--dry-run", "--data", str(small_mnist),
+         "--out", str(tmp_path), "--hold-out", ",".join(every)],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 2 and "leaves no pen digits" in done.stderr
+    done = subprocess.run(
+        [sys.executable, "train_reject.py", "--dry-run", "--data", str(small_mnist),
+         "--out", str(tmp_path), "--hold-out", "apb,ibm"],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    record = json.loads((tmp_path / "reject.json").read_text())
+    assert record["held_out_sources"] == ["apb", "ibm"]
+    assert record["training_images"]["digits_as_others_write_them"] > 0
+
+
+def test_count_dry_run_writes_a_count_model_that_serves(small_mnist, tmp_path):
     from harness import PEN_DIGITS
     from model.count import Counter
 
     require(PEN_DIGITS.is_file(), "UNIPEN pen strokes not found")
     done = subprocess.run(
-        [sys.executable, "train_count.py", "--dry-run", "--out", str(tmp_path)],
+        [sys.executable, "train_count.py", "--dry-run", "--data", str(small_mnist),
+         "--out", str(tmp_path)],
         cwd=REPO, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     record = json.loads((tmp_path / "count.json").read_text())
     assert record["training_groups"][0] > 0 and record["training_groups"][1] > 0
     assert "train_count.py --dry-run" in record["command"]
+    assert 0 <= record["mnist_test_said_several"] <= 1
     counts = Counter(tmp_path).counts(np.zeros((3, 28, 28), np.float32))
     assert counts.shape == (3,) and set(counts.tolist()) <= {1, 2, 3}

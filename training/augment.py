@@ -123,6 +123,45 @@ def with_convention(image: np.ndarray, label: int, rng: np.random.Generator) -> 
     return image if steps is None else steps.digit_uint8
 
 
+def filling_the_picture(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """An MNIST digit as a scan of a form box or a tight crop shows it: written with a pen
+    up to twice MNIST's, 48-112 px, cropped to the ink (0-2 px left around it), dark on
+    paper whose light changes across the picture half the time.
+
+    Args:
+        image: (28, 28) uint8 MNIST digit, bright on dark.
+    Returns:
+        (H, W) uint8 picture, dark ink on light paper, at most 116 px a side.
+    """
+    side = int(rng.integers(48, 113))
+    big = cv2.resize(image, (side, side), interpolation=cv2.INTER_LINEAR)
+    pen = max(1, int(round(side / IMAGE_SIZE * rng.uniform(0.3, 1.8))))
+    big = cv2.dilate(big, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (pen, pen)))
+    x, y, w, h = cv2.boundingRect((big > 100).view(np.uint8))
+    margin = int(rng.integers(0, 3))
+    if w and h:
+        big = big[max(y - margin, 0) : y + h + margin, max(x - margin, 0) : x + w + margin]
+    paper = np.full(big.shape, rng.uniform(190, 255), np.float32)
+    if rng.uniform() < 0.5:  # light falling off across the picture
+        ramp = np.linspace(0, 1, big.shape[1])[None, :] * rng.uniform(40, 90)
+        paper -= ramp if rng.uniform() < 0.5 else ramp[:, ::-1]
+    ink = rng.uniform(0, 60)
+    picture = paper - (paper - ink) * big.astype(np.float32) / 255
+    return np.clip(picture, 0, 255).astype(np.uint8)
+
+
+def served_filling_the_picture(images: np.ndarray, seed: int) -> np.ndarray:
+    """Each (28, 28) uint8 MNIST digit `filling_the_picture`, as the app serves it: (N, 28,
+    28) uint8 (a digit whose picture shows no ink stays as it is)."""
+    rng = np.random.default_rng(seed)
+    served = images.copy()
+    for i, image in enumerate(images):
+        steps = preprocess_steps(filling_the_picture(image, rng))
+        if steps is not None:
+            served[i] = steps.digit_uint8
+    return served
+
+
 def alternative_versions(
     images: np.ndarray, labels: np.ndarray, convention_share: float, seed: int
 ) -> np.ndarray:

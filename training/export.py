@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import platform
 import shlex
+import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from model.classifier import Classifier
+from model.classifier import MODEL_DIR, Classifier
 from model.preprocessing import scale_pixels
 from model.process import cpu_cores
 from training.config import SAMPLES_PER_CLASS
@@ -150,3 +151,22 @@ def command_line(script: str, argv: list[str] | None) -> str:
     """How the command was run, as metrics.json records it: `python script.py ARGS`."""
     args = sys.argv[1:] if argv is None else argv
     return shlex.join(["python", script, *args])
+
+
+# The rest of the reader beside the digit networks: the "not a digit" and digit-count models
+# (train_reject.py, train_count.py) with their records.
+COMPANIONS = ("reject.tflite", "reject.json", "count.tflite", "count.json")
+
+
+def with_companions(out: Path, served: Path = MODEL_DIR) -> list[str]:
+    """Copy the served "not a digit" and digit-count models into the model folder `out`
+    where it has none of its own, so that the folder is the whole reader (`--model-dir`
+    and DIGIT_MODEL_DIR then read as the app does). Returns the names copied."""
+    copied = []
+    if out.resolve() == served.resolve():
+        return copied
+    for name in COMPANIONS:
+        if (served / name).is_file() and not (out / name).exists():
+            shutil.copy2(served / name, out / name)
+            copied.append(name)
+    return copied
