@@ -237,6 +237,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="share of the threshold writers' real digits declined",
     )
     parser.add_argument(
+        "--threshold-only",
+        action="store_true",
+        help="choose the threshold of the model in --out again for --reject-rate; no training",
+    )
+    parser.add_argument(
         "--hold-out",
         default="",
         help="UNIPEN sources left out of everything, comma-separated (e.g. apb,ibm)",
@@ -394,6 +399,28 @@ def numbers_with_a_letter_declined(out: Path, digits, letters, readers, seed: in
     return float(np.mean(declined))
 
 
+def choose_again(out: Path, mnist, digits, letters, readers, args, command: str) -> int:
+    """--threshold-only: the threshold of out/reject.tflite chosen again, its record kept."""
+    small = 200 if args.dry_run else None
+    try:
+        record = json.loads((out / "reject.json").read_text())
+    except (OSError, ValueError) as error:
+        print(f"error: no model to choose a threshold for in {out} ({error})", file=sys.stderr)
+        return 2
+    record |= threshold_record(
+        out / "reject.tflite", mnist, digits, letters, readers, args.seed, small, args.reject_rate
+    )
+    record.setdefault("trained_by", record["command"])
+    record["command"] = command
+    (out / "reject.json").write_text(json.dumps(record, indent=1) + "\n")  # read by the next
+    record["threshold_writers"]["numbers_with_a_letter_declined"] = numbers_with_a_letter_declined(
+        out, digits, letters, readers, args.seed, small
+    )
+    (out / "reject.json").write_text(json.dumps(record, indent=1) + "\n")
+    print(json.dumps(record["threshold_writers"], indent=1))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     out = args.out or (Path("runs/reject-dry-run") if args.dry_run else MODEL_DIR)
@@ -422,6 +449,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     small = 200 if args.dry_run else None
+    if args.threshold_only:
+        return choose_again(out, mnist, digits, letters, readers, args, command)
     started = time.perf_counter()
     x, y, counts = training_set(
         mnist, digits, letters, symbols, readers, args.seed, small, args.plain

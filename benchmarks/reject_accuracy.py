@@ -3,16 +3,18 @@
     python -m benchmarks.reject_accuracy               # every held-out letter
     python -m benchmarks.reject_accuracy --limit 2000
 
-The letters of ../shared/data/letters_dev.jsonl.gz by the writers of half 1
-(model/strokes.py: writer_half; train_reject.py trains on half 0 only) are drawn as canvas
-PNGs the way benchmarks/canvas_accuracy.py draws digits, and read by `python -m
-model.predict --json` (and as the app reads its canvas, with the pen's strokes). Reported:
-the share declined ("not_digit": true) of the letters that look like no digit (A E F H K M N
-P R W X f h k m n r w x), per letter; and, for the record, how the letters that many people
-write like digits (O l S Z ...) are answered. Also: numbers
-of 2-5 characters by the same writers with one of those letters inside (model/strokes.py:
-write_numbers), which must be declined whole ("number": null). Real digits declined:
-`python -m benchmarks.canvas_accuracy`; numbers: `python -m benchmarks.number_accuracy`.
+The letters of ../shared/data/letters_dev.jsonl.gz by the threshold writers (a fifth of
+the writers, train_reject.py: writer_role: their letters never trained the model; their
+digits chose its threshold) are drawn as canvas PNGs the way benchmarks/canvas_accuracy.py
+draws digits, and read by `python -m model.predict --json` (and as the app reads its
+canvas, with the pen's strokes). Reported: the share declined ("not_digit": true) of the
+letters that look like no digit (A E F H K M N P R W X f h k m n r w x), per letter; and,
+for the record, how the letters that many people write like digits (O l S Z ...) are
+answered. Also: numbers of 2-5 characters by the same writers with one of those letters
+inside (model/strokes.py: write_numbers), which must be declined whole ("number": null).
+Real digits declined: `python -m benchmarks.canvas_accuracy`; numbers: `python -m
+benchmarks.number_accuracy`. These writers' sources trained the model: on sources it never
+saw, letters and digits declined are measured by `python -m benchmarks.leave_source_out`.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ from model.strokes import (
     load_pen_digits,
     place_strokes,
     write_numbers,
-    writer_half,
 )
+from train_reject import writer_role
 
 REPO = Path(__file__).resolve().parents[1]
 LETTERS = PEN_DIGITS.parent / "letters_dev.jsonl.gz"
@@ -51,10 +53,10 @@ def main() -> int:
     parser.add_argument("--numbers", type=int, default=600, help="numbers with a letter inside")
     args = parser.parse_args()
 
-    letters = [
-        item for item in load_pen_digits(LETTERS) if writer_half(item.source, item.writer) == 1
-    ][: args.limit]
-    digits = [d for d in load_pen_digits(PEN_DIGITS) if writer_half(d.source, d.writer) == 1]
+    letters = [item for item in load_pen_digits(LETTERS) if writer_role(item) == "threshold"][
+        : args.limit
+    ]
+    digits = [d for d in load_pen_digits(PEN_DIGITS) if writer_role(d) == "threshold"]
     clear_letters = [item for item in letters if item.label in NO_DIGIT_LOOK]
     with tempfile.TemporaryDirectory(prefix="letters-") as folder:
         paths, letters_on_canvas = [], []
@@ -80,7 +82,7 @@ def main() -> int:
         declined[item.label].append(bool(result.get("not_digit")))
     clear = [d for label in NO_DIGIT_LOOK for d in declined.get(label, [])]
     others = [d for label, ds in declined.items() if label not in NO_DIGIT_LOOK for d in ds]
-    print(f"Letters by writers never trained on (half 1): {len(letters)}")
+    print(f"Letters by the threshold writers (never trained on): {len(letters)}")
     print(f"machine: {describe()}")
     print(
         f"\nletters that look like no digit, declined: {np.mean(clear):.2%} "

@@ -450,6 +450,19 @@ def test_reject_dry_run_writes_a_not_a_digit_model_that_serves(small_mnist, tmp_
     assert 0 <= held["numbers_with_a_letter_declined"] <= 1
     scores = rejecter.scores(np.zeros((3, 28, 28), np.float32))
     assert scores.shape == (3,) and ((scores >= 0) & (scores <= 1)).all()
+    # The threshold chosen again for another rate, without training: the model is the same.
+    model_bytes = (tmp_path / "reject.tflite").read_bytes()
+    done = subprocess.run(
+        [sys.executable, "train_reject.py", "--dry-run", "--data", str(small_mnist),
+         "--out", str(tmp_path), "--threshold-only", "--reject-rate", "0.2"],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    again = json.loads((tmp_path / "reject.json").read_text())
+    assert (tmp_path / "reject.tflite").read_bytes() == model_bytes
+    assert again["chosen_for"].startswith("20.0%") and "--threshold-only" in again["command"]
+    assert again["trained_by"] == record["command"]
+    assert again["threshold"] <= record["threshold"]  # more digits declined: a lower bar
 
 
 def test_reject_leaves_held_out_sources_out_of_everything(small_mnist, tmp_path):
