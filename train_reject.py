@@ -250,8 +250,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--plain",
         action="store_true",
-        help="without the digits as others write them, MNIST's variants and the pen symbols "
-        "(for the ablation)",
+        help="without the digits and letters as others write them, MNIST's variants and the "
+        "pen symbols (for the ablation)",
     )
     parser.add_argument("--dry-run", action="store_true", help="a few hundred images, 1 epoch")
     return parser.parse_args(argv)
@@ -262,28 +262,37 @@ def training_set(
 ):
     """Digits (label 0) against what is not a digit (1): (N, 28, 28) uint8 images, (N,)
     labels, and how many of each kind. The writers of the "train" role only. `plain`: without
-    the digits as others write them and the pen symbols."""
+    the digits and letters as others write them, MNIST's variants and the pen symbols."""
     rng = np.random.default_rng(seed)
 
     def role(items):
         chosen = [item for item in items if writer_role(item) == "train"]
         return chosen[:small] if small else chosen
 
+    def unless_plain(make):
+        return None if plain else make()
+
     pick = rng.choice(len(mnist.x_train), 300 if small else 20_000, replace=False)
     conventions = rng.choice(len(mnist.x_train), 300 if small else 10_000, replace=False)
     tight = rng.choice(len(mnist.x_train), 300 if small else 10_000, replace=False)
     positives = {
         "mnist_digits": served_versions(mnist.x_train[pick]),
-        "mnist_slashed_footed_crossed": mnist_conventions(
-            mnist.x_train[conventions], mnist.y_train[conventions], seed + 11
+        "mnist_slashed_footed_crossed": unless_plain(
+            lambda: mnist_conventions(
+                mnist.x_train[conventions], mnist.y_train[conventions], seed + 11
+            )
         ),
         # Thick ink to the picture's edge: a tight crop, a form box.
-        "mnist_filling_their_picture": served_filling_the_picture(mnist.x_train[tight], seed + 15),
-        "digits_as_others_write_them": drawn(
-            as_others_write(role(digits), 1 if small else 3, seed + 12),
-            copies=1,
-            seed=seed + 13,
-            brushes=VARIANT_BRUSHES,
+        "mnist_filling_their_picture": unless_plain(
+            lambda: served_filling_the_picture(mnist.x_train[tight], seed + 15)
+        ),
+        "digits_as_others_write_them": unless_plain(
+            lambda: drawn(
+                as_others_write(role(digits), 1 if small else 3, seed + 12),
+                copies=1,
+                seed=seed + 13,
+                brushes=VARIANT_BRUSHES,
+            )
         ),
         "drawn_digits": drawn(role(digits), copies=1 if small else 4, seed=seed),
         # Written small, as on a phone, a heavy pen fills loops: such digits are digits too.
@@ -297,24 +306,26 @@ def training_set(
         "drawn_letters_small": drawn(role(letters), copies=1, seed=seed + 5, **SMALL),
         # As slanted, sparse and jagged as the digits written so: or those would pass for
         # digits whatever they are.
-        "letters_as_others_write_them": drawn(
-            as_others_write(role(letters), 1 if small else 2, seed + 16),
-            copies=1,
-            seed=seed + 17,
-            brushes=VARIANT_BRUSHES,
+        "letters_as_others_write_them": unless_plain(
+            lambda: drawn(
+                as_others_write(role(letters), 1 if small else 2, seed + 16),
+                copies=1,
+                seed=seed + 17,
+                brushes=VARIANT_BRUSHES,
+            )
         ),
         "letters_cut_from_numbers": number_parts(
             role(digits), 30 if small else 3_000, seed + 8, readers, role(letters)
         ),
-        "drawn_symbols": drawn(role(symbols), copies=1 if small else 3, seed=seed + 14),
+        "drawn_symbols": unless_plain(
+            lambda: drawn(role(symbols), copies=1 if small else 3, seed=seed + 14)
+        ),
         "font_glyphs": font_glyphs(100 if small else 6_000, rng),
         "scribbles_and_shapes": scribbles(100 if small else 6_000, rng),
     }
-    if plain:
-        variants = ("mnist_slashed_footed_crossed", "mnist_filling_their_picture")
-        for name in (*variants, "digits_as_others_write_them"):
-            del positives[name]
-        del negatives["drawn_symbols"], negatives["letters_as_others_write_them"]
+    # --plain: the kinds made `unless_plain` are left out.
+    positives = {name: images for name, images in positives.items() if images is not None}
+    negatives = {name: images for name, images in negatives.items() if images is not None}
     x = np.concatenate([*positives.values(), *negatives.values()])
     y = np.concatenate(
         [np.zeros(sum(map(len, positives.values()))), np.ones(sum(map(len, negatives.values())))]

@@ -81,32 +81,23 @@ def train_fold(fold: str, out: Path, recipe: str, args) -> None:
     subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
 
 
-def rethreshold(fold: str, out: Path, rate: float, mnist_npz) -> Path:
+def rethreshold(fold: str, out: Path, rate: float, args) -> Path:
     """A copy of a fold's model whose threshold is chosen again for `rate` of its threshold
-    writers' digits declined (train_reject.py: threshold_record; no training)."""
-    import json
+    writers' digits declined (`train_reject.py --threshold-only`: no training)."""
     import shutil
-
-    from model.count import load_counter
-    from train_reject import NOT_DIGIT_LETTERS, threshold_record
 
     again = out.parent / f"{out.name}_rate_{rate:g}"
     if (again / "reject.json").exists():
         return again
     again.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(out / "reject.tflite", again / "reject.tflite")
-    held_out = set(fold.split(","))
-    digits = [d for d in load_pen_digits(PEN_DIGITS) if d.source not in held_out]
-    letters = [
-        d
-        for d in load_pen_digits(LETTERS)
-        if d.source not in held_out and d.label in NOT_DIGIT_LETTERS
-    ]
-    readers = (Classifier(REPO / "model" / "cnn.tflite"), load_counter(REPO / "model"))
-    record = threshold_record(
-        again / "reject.tflite", load_mnist(mnist_npz), digits, letters, readers, 1, None, rate
-    )
-    (again / "reject.json").write_text(json.dumps(record, indent=1) + "\n")
+    for name in ("reject.tflite", "reject.json"):
+        shutil.copy2(out / name, again / name)
+    command = [sys.executable, "train_reject.py", "--threshold-only", "--hold-out", fold,
+               "--out", str(again), "--reject-rate", str(rate)]  # fmt: skip
+    if args.data:
+        command += ["--data", str(args.data)]
+    print("threshold:", " ".join(command), flush=True)
+    subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
     return again
 
 
@@ -135,7 +126,7 @@ def measure_fold(fold: str, out: Path, pen: dict, mnist, readers) -> dict:
             "letters_declined": float(np.mean([r.not_digit for r in letter_readings])),
         }
         print(f"  {source}: {figures[source]}", flush=True)
-    declined = rejecter.declines(mnist) if mnist is not None else np.zeros(0)
+    declined = rejecter.declines(mnist)
     print(f"  MNIST test declined by this fold's model: {declined.mean():.2%}", flush=True)
     return figures
 
@@ -190,7 +181,7 @@ def main() -> int:
         out = args.runs / args.recipe / fold.replace(",", "_")
         train_fold(fold, out, args.recipe, args)
         if args.rate is not None:
-            out = rethreshold(fold, out, args.rate, args.data)
+            out = rethreshold(fold, out, args.rate, args)
         print(f"fold {fold} ({args.recipe}, threshold {Rejecter(out).threshold:.4f}):", flush=True)
         figures |= measure_fold(fold, out, pen, mnist, (classifier, counter))
     rate = "as trained" if args.rate is None else f"chosen again for {args.rate:.2%}"
