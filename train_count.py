@@ -155,7 +155,7 @@ def confusion(probabilities: np.ndarray, classes: np.ndarray) -> list[list[int]]
             for a in range(CLASSES)]  # fmt: skip
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
@@ -167,7 +167,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=6, help="epochs")
     parser.add_argument("--seed", type=int, default=1, help="random seed")
     parser.add_argument("--dry-run", action="store_true", help="a few hundred numbers, 1 epoch")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def train(x, y, x_held, y_held, epochs: int, seed: int):
+    """The digit-count network trained on the groups (cosine learning rate), validated on
+    the held-out writers' groups."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = build_counter()
+    steps = epochs * -(-len(x) // 128)
+    schedule = keras.optimizers.schedules.CosineDecay(1e-3, steps)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])  # fmt: skip
+    model.fit(scale_pixels(x)[..., None], y, batch_size=128, epochs=epochs, verbose=2,
+              validation_data=(scale_pixels(x_held)[..., None], y_held))  # fmt: skip
+    return model
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
     out = args.out or (Path("runs/count-dry-run") if args.dry_run else MODEL_DIR)
     command = shlex.join(["python", "train_count.py", *(sys.argv[1:] if argv is None else argv)])
     try:
@@ -176,8 +196,6 @@ def main(argv: list[str] | None = None) -> int:
     except (MnistUnavailableError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-
-    import keras
 
     from training.export import export_litert
 
@@ -193,14 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"training groups: {np.bincount(y, minlength=CLASSES).tolist()} (1, 2, 3+ digits), "
           f"prepared in {time.perf_counter() - started:.0f} s")  # fmt: skip
 
-    keras.utils.set_random_seed(args.seed)
-    model = build_counter()
-    steps = args.epochs * -(-len(x) // 128)
-    schedule = keras.optimizers.schedules.CosineDecay(1e-3, steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])  # fmt: skip
-    model.fit(scale_pixels(x)[..., None], y, batch_size=128, epochs=args.epochs, verbose=2,
-              validation_data=(scale_pixels(x_held)[..., None], y_held))  # fmt: skip
+    model = train(x, y, x_held, y_held, args.epochs, args.seed)
     seconds = time.perf_counter() - started
 
     out.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@
     python -m benchmarks.reject_accuracy --limit 2000
 
 The letters of ../shared/data/letters_dev.jsonl.gz by the threshold writers (a fifth of
-the writers, train_reject.py: writer_role: their letters never trained the model; their
+the writers, training/reject_data.py: writer_role: their letters never trained the model; their
 digits chose its threshold) are drawn as canvas PNGs the way benchmarks/canvas_accuracy.py
 draws digits, and read by `python -m model.predict --json` (and as the app reads its
 canvas, with the pen's strokes). Reported: the share declined ("not_digit": true) of the
@@ -38,7 +38,7 @@ from model.strokes import (
     place_strokes,
     write_numbers,
 )
-from train_reject import writer_role
+from training.reject_data import writer_role
 
 REPO = Path(__file__).resolve().parents[1]
 LETTERS = PEN_DIGITS.parent / "letters_dev.jsonl.gz"

@@ -41,11 +41,11 @@ def test_clear_digits_are_never_declined(cnn, rejecter, digit, style):
 
 def test_held_out_writers_letters_are_mostly_declined(cnn, rejecter, pen_digits):
     """Real letters by writers the rejection model never trained on (the threshold writers,
-    train_reject.py: writer_role): the first 10 of each letter that looks like no digit,
+    training/reject_data.py: writer_role): the first 10 of each letter that looks like no digit,
     whatever the model says about them."""
     from harness import PEN_DIGITS
     from model.strokes import drawings, load_pen_digits
-    from train_reject import writer_role
+    from training.reject_data import writer_role
 
     letters_file = PEN_DIGITS.parent / "letters_dev.jsonl.gz"
     require(letters_file.is_file(), f"letters not found at {letters_file}")
@@ -67,8 +67,8 @@ def test_ones_sevens_and_zeros_as_other_people_write_them_are_not_turned_away(cn
     is the worse failure: at most 1% of each kind may be declined."""
     from harness import PEN_DIGITS
     from model.strokes import drawings, load_pen_digits
-    from train_reject import writer_role
     from training.pen_variants import written_variant
+    from training.reject_data import writer_role
 
     require(PEN_DIGITS.is_file(), "UNIPEN pen strokes not found")
     rng = np.random.default_rng(5)
