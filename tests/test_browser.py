@@ -113,17 +113,6 @@ def test_blank_page_prompts_and_predicts_nothing(page):
     assert page.get_by_text("Write a digit or a number on the canvas").is_visible()
 
 
-def test_the_answers_code_is_fetched_before_the_first_stroke(page):
-    """The code that draws the answer (Streamlit's metric) comes while the user draws, not
-    after the first stroke (ui/widgets.py: metric_preload)."""
-    page.wait_for_function(
-        """() => performance.getEntriesByType('resource')
-                 .some(entry => /\\/Metric\\.[^/]*\\.js$/.test(entry.name))""",
-        timeout=10_000,
-    )
-    assert predictions(page) == {}
-
-
 def test_real_digits_drawn_with_the_mouse_are_read_and_clear_empties(page):
     digits = fixed_pen_digits()
     shown = []

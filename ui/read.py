@@ -17,16 +17,7 @@ from model.feedback import png_bytes
 from model.imageio import ImageReadError, read_image, read_preview
 from model.strokes import encode_png, render
 from ui.answer import show_results
-from ui.widgets import (
-    CANVAS_SIZE,
-    CANVAS_WIDE,
-    Settings,
-    asset,
-    metric_preload,
-    settings,
-    shown_errors,
-    thumbnail,
-)
+from ui.widgets import CANVAS_SIZE, CANVAS_WIDE, Settings, asset, settings, shown_errors, thumbnail
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
 UPLOAD_MB = 10  # as server.maxUploadSize in .streamlit/config.toml
@@ -162,11 +153,8 @@ def upload_section(config: Settings) -> None:
 
 # The page.
 
-scripts = metric_preload()
 if version("streamlit-drawable-canvas") == CANVAS_VERSION:
-    scripts += f"<script>{asset('canvas_toolbar.js')}</script>"
-if scripts:
-    st.html(scripts, unsafe_allow_javascript=True)
+    st.html(f"<script>{asset('canvas_toolbar.js')}</script>", unsafe_allow_javascript=True)
 config = settings()
 st.title("✏️ Digit Sketch")
 draw_tab, upload_tab = st.tabs(["Draw", "Upload a photo"])

@@ -67,23 +67,6 @@ def asset(name: str) -> str:
     return (HERE / name).read_text()
 
 
-def metric_preload() -> str:
-    """A script that has the browser fetch the code that draws `st.metric` (the answer)
-    while the user draws; otherwise it is fetched only when the first answer arrives,
-    which then shows about 40 ms later (benchmarks/browser_latency.py). The code's file is
-    named by the installed Streamlit; "" when there is not exactly one such file."""
-    found = list((Path(st.__file__).parent / "static" / "static" / "js").glob("Metric.*.js"))
-    if len(found) != 1:
-        return ""
-    # Relative to the page's own script, which sits beside it (the page's URL may be a
-    # sub-path: "/model_report").
-    return (
-        "<script>(() => { const page = document.querySelector('script[src*=\"/static/js/\"]');"
-        f" if (page) import(new URL({json.dumps(found[0].name)}, page.src).href)"
-        ".catch(() => {}); })()</script>"
-    )
-
-
 # Cached resources: loaded once per process, shared by every session.
 
 
