@@ -66,10 +66,13 @@ def drawn(items: list[PenDigit], copies: int, seed: int, **ranges) -> np.ndarray
     return np.array(images, np.uint8).reshape(-1, 28, 28)
 
 
-def as_others_write(items: list[PenDigit], copies: int, seed: int) -> list[PenDigit]:
-    """Each character rewritten `copies` times (training/pen_variants.py: written_variant)."""
+def as_others_write(items: list[PenDigit], copies: int, seed: int) -> np.ndarray:
+    """Each character rewritten `copies` times (training/pen_variants.py: written_variant),
+    drawn with pens thinner and thicker than the canvas', as the models read it (seeds
+    `seed` and `seed + 1`)."""
     rng = np.random.default_rng(seed)
-    return [written_variant(item, rng) for item in items for _ in range(copies)]
+    rewritten = [written_variant(item, rng) for item in items for _ in range(copies)]
+    return drawn(rewritten, copies=1, seed=seed + 1, brushes=VARIANT_BRUSHES)
 
 
 def mnist_conventions(images: np.ndarray, labels: np.ndarray, seed: int) -> np.ndarray:
@@ -202,12 +205,7 @@ def training_set(
             lambda: served_filling_the_picture(mnist.x_train[tight], seed + 15)
         ),
         "digits_as_others_write_them": unless_plain(
-            lambda: drawn(
-                as_others_write(role(digits), 1 if small else 3, seed + 12),
-                copies=1,
-                seed=seed + 13,
-                brushes=VARIANT_BRUSHES,
-            )
+            lambda: as_others_write(role(digits), 1 if small else 3, seed + 12)
         ),
         "drawn_digits": drawn(role(digits), copies=1 if small else 4, seed=seed),
         # Written small, as on a phone, a heavy pen fills loops: such digits are digits too.
@@ -222,12 +220,7 @@ def training_set(
         # As slanted, sparse and jagged as the digits written so: or those would pass for
         # digits whatever they are.
         "letters_as_others_write_them": unless_plain(
-            lambda: drawn(
-                as_others_write(role(letters), 1 if small else 2, seed + 16),
-                copies=1,
-                seed=seed + 17,
-                brushes=VARIANT_BRUSHES,
-            )
+            lambda: as_others_write(role(letters), 1 if small else 2, seed + 16)
         ),
         "letters_cut_from_numbers": number_parts(
             role(digits), 30 if small else 3_000, seed + 8, readers, role(letters)
