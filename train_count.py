@@ -6,19 +6,20 @@
 Digits written close run into each other: one stroke touches the next, and the ink of "41"
 or "2025" is one connected piece. Where to cut it is for the digit reader to judge (the cut
 whose sides it reads best, `model/recognize.py`); whether to cut it at all is this model's
-question. It reads the same 28x28 input as the digit reader: the group of ink
-(`segment.group_pieces`) scaled to fit, with the pen measured across the whole number, as
-`recognize.read` serves it.
+question. It reads the same 28x28 input as the digit reader: a group of touching ink
+scaled to fit, with the pen measured across the whole number, as `recognize.read` serves it.
 
 Training groups come from numbers written as the benchmark writes them
 (`strokes.compose_number`: one writer's digits on a line, their own sizes), with every other
-gap closed up so that digits touch often; each group is labelled by how many digits' ink it
-holds. Lone digits drawn on the square canvas, at a normal size and small, are more
-examples of one; so are MNIST's training digits, as stored and filling their picture (thick,
-cropped tight: training/augment.py), where their ink is one group: a wide 0 or a thick 1 is
-one digit, however the pen strokes went. Pen strokes come only from the writers of half 0
-(model/strokes.py: writer_half); the figures in model/count.json are on half 1's writers,
-never seen, and on MNIST's test digits.
+gap closed up so that digits touch often; the ink is grouped by which digit drew it
+(training/written.py, not the app's own grouping: no model learns the app's heuristics), and
+each group is labelled by how many digits it holds. Lone digits drawn on the square canvas,
+at a normal size and small, are more examples of one; so are MNIST's training digits, as
+stored and filling their picture (thick, cropped tight: training/augment.py), all the ink of
+each one group: a wide 0, a thick 1 or a digit in two pieces is one digit, however the pen
+strokes went. Pen strokes come only from the writers of half 0 (model/strokes.py:
+writer_half); the figures in model/count.json are on half 1's writers, never seen, and on
+MNIST's test digits.
 
 Writes model/count.tflite (served with LiteRT) and model/count.json (figures, data, command).
 """
@@ -33,14 +34,11 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from model.classifier import Classifier
 from model.count import CLASSES, MODEL_FILE, RECORD_FILE
-from model.preprocessing import find_ink, scale_pixels
-from model.recognize import group_steps
-from model.segment import group_pieces
+from model.preprocessing import find_ink, number_pen, scale_pixels
 from model.strokes import (
     NUMBER_CANVAS,
     SMALL,
@@ -54,6 +52,7 @@ from model.strokes import (
 )
 from training.augment import filling_the_picture
 from training.data import MnistUnavailableError, load_mnist
+from training.written import as_input, own_masks, touching_groups, whole
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 SHARED = Path(__file__).resolve().parent.parent / "shared" / "data"
@@ -62,11 +61,11 @@ TOUCHING = 0.5  # share of gaps closed up in training numbers (the benchmark: 1 
 
 
 def number_groups(digits: list[PenDigit], count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Groups of ink from `count` numbers of 1-4 digits, each by one writer of `digits`.
+    """Groups of touching ink from `count` numbers of 1-4 digits, each by one writer of
+    `digits`, grouped by which digit drew which ink (training/written.py).
 
     Returns:
-        (N, 28, 28) uint8 served inputs and (N,) int64 how many digits each holds (groups
-        that hold part of a digit are left out).
+        (N, 28, 28) uint8 served inputs and (N,) int64 how many digits each holds.
     """
     by_writer = defaultdict(list)
     for digit in digits:
@@ -82,47 +81,25 @@ def number_groups(digits: list[PenDigit], count: int, seed: int) -> tuple[np.nda
         found = find_ink(render(strokes, brush, STYLES[index % len(STYLES)], HEIGHT, WIDTH))
         if found is None:
             continue
-        # Each digit's own ink, in the found ink's pixels.
-        digit_masks, start = [], 0
-        for digit in chosen:
-            own_strokes = strokes[start : start + len(digit.strokes)]
-            start += len(digit.strokes)
-            alpha = render(own_strokes, brush, "black_on_transparent", HEIGHT, WIDTH)[..., 3]
-            alpha = cv2.resize(alpha, found.mask.shape[::-1], interpolation=cv2.INTER_AREA)
-            digit_masks.append((alpha > 127) & found.mask)
-        groups = group_pieces(found.mask)
-        for group, steps in zip(groups, group_steps(found, groups)):
-            shares = [(m & group.mask).sum() / max(1, m.sum()) for m in digit_masks]
-            held = sum(share > 0.5 for share in shares)
-            if held and not any(0.15 < share < 0.85 for share in shares):
-                images.append(steps.digit_uint8)
-                labels.append(held)
+        pen = number_pen(found)
+        for members, group in touching_groups(found, own_masks(found, strokes, chosen, brush)):
+            images.append(as_input(found, group, pen))
+            labels.append(len(members))
     return np.array(images, np.uint8).reshape(-1, 28, 28), np.array(labels, np.int64)
 
 
 def lone_digits(digits: list[PenDigit], seed: int, **ranges) -> np.ndarray:
-    """Every digit drawn alone on the square canvas, as `read` serves its one group."""
-    images = []
-    for _, _, rgba in drawings(digits, seed=seed, **ranges):
-        found = find_ink(rgba)
-        if found is not None:
-            groups = group_pieces(found.mask)
-            images += [steps.digit_uint8 for steps in group_steps(found, groups)]
-    return np.array(images, np.uint8).reshape(-1, 28, 28)
+    """Every digit drawn alone on the square canvas, all its ink as one input."""
+    images = [whole(rgba) for _, _, rgba in drawings(digits, seed=seed, **ranges)]
+    return np.array([i for i in images if i is not None], np.uint8).reshape(-1, 28, 28)
 
 
 def mnist_groups(images: np.ndarray, seed: int) -> np.ndarray:
-    """MNIST digits as stored and filling their picture, each as `read` serves its ink
-    where the ink is one group (a digit in several pieces is left out): (N, 28, 28) uint8."""
+    """MNIST digits as stored and filling their picture, all the ink of each as one input:
+    (N, 28, 28) uint8."""
     rng = np.random.default_rng(seed)
-    served = []
-    for image in images:
-        for picture in (image, filling_the_picture(image, rng)):
-            found = find_ink(picture)
-            groups = [] if found is None else group_pieces(found.mask)
-            if len(groups) == 1:
-                served.append(group_steps(found, groups)[0].digit_uint8)
-    return np.array(served, np.uint8).reshape(-1, 28, 28)
+    served = [whole(p) for image in images for p in (image, filling_the_picture(image, rng))]
+    return np.array([i for i in served if i is not None], np.uint8).reshape(-1, 28, 28)
 
 
 def examples(

@@ -15,9 +15,9 @@ Digits and non-digits must look alike apart from what they are, or the model lea
 - not digits: real pen-stroke letters that look like no digit (letters_dev.jsonl.gz) drawn
   the same way, OpenCV's stroke fonts (letters and symbols), random scribbles and shapes.
 The digits of a number are read the same way, each cut from its neighbours and drawn with
-the number's pen (model/recognize.py: read): so the digits of numbers, as the served digit
-reader and digit-count model (--readers) cut them, are digits too, and letters written
-inside numbers are not.
+the number's pen: so the characters of numbers, each cut where it was written
+(training/written.py; not as the app cuts them, so that no model learns another's
+heuristics), are digits too, and letters written inside numbers are not.
 A fifth of the writers (by writer) is kept out to choose the threshold: the score above
 which a drawing is declined, set so that --reject-rate of those writers' real digits are
 declined, drawn alone and cut from their numbers together. Declining a real digit is worse
@@ -42,12 +42,9 @@ from pathlib import Path
 
 import numpy as np
 
-from model.classifier import Classifier, ModelError
-from model.count import load_counter
+from model.classifier import Classifier
 from model.preprocessing import scale_pixels
-from model.recognize import read
-from model.reject import Rejecter
-from model.strokes import SMALL, PenDigit, load_pen_digits, write_numbers
+from model.strokes import SMALL, PenDigit, load_pen_digits
 from training.augment import served_versions
 from training.data import MnistUnavailableError, load_mnist
 from training.reject_data import (
@@ -78,9 +75,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data", default=None, help="MNIST .npz (None: $MNIST_NPZ)")
     parser.add_argument("--pen-data", type=Path, default=SHARED, help="folder of the UNIPEN files")
     parser.add_argument("--out", type=Path, default=None, help="None: model/ (runs/ dry run)")
-    parser.add_argument(
-        "--readers", type=Path, default=MODEL_DIR, help="the digit reader and digit-count model"
-    )
     parser.add_argument("--epochs", type=int, default=15, help="epochs")
     parser.add_argument(
         "--reject-rate",
@@ -136,9 +130,7 @@ def fit(x: np.ndarray, y: np.ndarray, epochs: int, seed: int):
     return model
 
 
-def threshold_record(
-    path: Path, mnist, digits, letters, readers, seed: int, small, rate: float
-) -> dict:
+def threshold_record(path: Path, mnist, digits, letters, seed: int, small, rate: float) -> dict:
     """The threshold (`rate` of the threshold writers' real digits score above it, drawn
     alone or cut from their numbers: the app reads both), and what it declines of theirs."""
     served_model = Classifier(path, classes=2)
@@ -149,7 +141,7 @@ def threshold_record(
     held = [item for item in digits if writer_role(item) == "threshold"][:small]
     held_letters = [item for item in letters if writer_role(item) == "threshold"][:small]
     held_digits = scores(drawn(held, copies=1, seed=seed + 2))
-    held_parts = scores(number_parts(held, 30 if small else 600, seed + 9, readers))
+    held_parts = scores(number_parts(held, 30 if small else 600, seed + 9))
     threshold = float(np.quantile(np.concatenate([held_digits, held_parts]), 1 - rate))
     held_small = scores(drawn(held, copies=1, seed=seed + 6, **SMALL))
     letter_scores = scores(drawn(held_letters, copies=1, seed=seed + 3))
@@ -172,20 +164,7 @@ def threshold_record(
     }
 
 
-def numbers_with_a_letter_declined(out: Path, digits, letters, readers, seed: int, small):
-    """Share of the threshold writers' numbers with a letter inside that are declined whole."""
-    classifier, counter = readers
-    rejecter = Rejecter(out)
-    held = [item for item in digits if writer_role(item) == "threshold"][:small]
-    held_letters = [item for item in letters if writer_role(item) == "threshold"][:small]
-    with_letter = write_numbers(held, 20 if small else 400, seed + 10, (2, 3, 4, 5), held_letters)
-    declined = [
-        read(rgba, classifier, rejecter, counter).number is None for _, rgba, _, _ in with_letter
-    ]
-    return float(np.mean(declined))
-
-
-def choose_again(out: Path, mnist, digits, letters, readers, args, command: str) -> int:
+def choose_again(out: Path, mnist, digits, letters, args, command: str) -> int:
     """--threshold-only: the threshold of out/reject.tflite chosen again, its record kept."""
     small = 200 if args.dry_run else None
     try:
@@ -194,14 +173,10 @@ def choose_again(out: Path, mnist, digits, letters, readers, args, command: str)
         print(f"error: no model to choose a threshold for in {out} ({error})", file=sys.stderr)
         return 2
     record |= threshold_record(
-        out / "reject.tflite", mnist, digits, letters, readers, args.seed, small, args.reject_rate
+        out / "reject.tflite", mnist, digits, letters, args.seed, small, args.reject_rate
     )
     record.setdefault("trained_by", record["command"])
     record["command"] = command
-    (out / "reject.json").write_text(json.dumps(record, indent=1) + "\n")  # read by the next
-    record["threshold_writers"]["numbers_with_a_letter_declined"] = numbers_with_a_letter_declined(
-        out, digits, letters, readers, args.seed, small
-    )
     (out / "reject.json").write_text(json.dumps(record, indent=1) + "\n")
     print(json.dumps(record["threshold_writers"], indent=1))
     return 0
@@ -230,17 +205,14 @@ def main(argv: list[str] | None = None) -> int:
         symbols = pen_data("symbols_dev.jsonl.gz", NOT_DIGIT_SYMBOLS)
         if not digits or not letters:
             raise ValueError(f"--hold-out {args.hold_out} leaves no pen digits or letters")
-        readers = (Classifier(args.readers / "cnn.tflite"), load_counter(args.readers))
-    except (MnistUnavailableError, ModelError, OSError, ValueError) as error:
+    except (MnistUnavailableError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     small = 200 if args.dry_run else None
     if args.threshold_only:
-        return choose_again(out, mnist, digits, letters, readers, args, command)
+        return choose_again(out, mnist, digits, letters, args, command)
     started = time.perf_counter()
-    x, y, counts = training_set(
-        mnist, digits, letters, symbols, readers, args.seed, small, args.plain
-    )
+    x, y, counts = training_set(mnist, digits, letters, symbols, args.seed, small, args.plain)
     print(f"training images: {counts}, prepared in {time.perf_counter() - started:.0f} s")
     epochs = 1 if args.dry_run else args.epochs
     model = fit(x, y, epochs, args.seed)
@@ -249,9 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     path = out / "reject.tflite"
     export_litert(model, path)
-    record = threshold_record(
-        path, mnist, digits, letters, readers, args.seed, small, args.reject_rate
-    ) | {
+    record = threshold_record(path, mnist, digits, letters, args.seed, small, args.reject_rate) | {
         "held_out_sources": sorted(held_out),
         "not_digit_letters": "".join(sorted(NOT_DIGIT_LETTERS)),
         "training_images": counts,
@@ -260,16 +230,12 @@ def main(argv: list[str] | None = None) -> int:
         "data": "MNIST training digits (served versions, and 0s, 1s and 7s slashed, footed "
         "and crossed); UNIPEN digits, letters and symbols of 80% of the writers of the "
         "sources not held out, drawn as canvas images at a normal size and small, digits "
-        "also as other people write them (training/pen_variants.py), and written as numbers "
-        "cut by the digit reader and digit-count model; OpenCV stroke fonts; random "
+        "also as other people write them (training/pen_variants.py), and written as numbers, "
+        "each character cut where it was written; OpenCV stroke fonts; random "
         "scribbles and shapes",
         "bytes": path.stat().st_size,
         "command": command,
     }
-    (out / "reject.json").write_text(json.dumps(record, indent=1) + "\n")
-    record["threshold_writers"]["numbers_with_a_letter_declined"] = numbers_with_a_letter_declined(
-        out, digits, letters, readers, args.seed, small
-    )
     (out / "reject.json").write_text(json.dumps(record, indent=1) + "\n")
     print(json.dumps({k: v for k, v in record.items() if k != "command"}, indent=1))
     return 0

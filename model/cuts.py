@@ -11,7 +11,7 @@ import numpy as np
 from model.canvas import PenStrokes
 from model.classifier import Classifier
 from model.digit import Recognition, recognize_steps
-from model.preprocessing import Ink, Preprocessed, digit_steps, marks_box, stroke_width
+from model.preprocessing import Ink, Preprocessed, digit_steps, number_pen
 from model.reject import Rejecter
 from model.segment import (
     SHARED,
@@ -57,12 +57,6 @@ def group_steps(found: Ink, groups: list[Group], pen: float | None = None) -> li
     (`pen`, default `number_pen`): a "1" keeps its neighbours' stroke, not a fat bar."""
     pen = number_pen(found) if pen is None else pen
     return [digit_steps(found, g.mask, g.pieces, pen) for g in groups]
-
-
-def number_pen(found: Ink) -> float:
-    """The pen width across all the ink, measured on its box, in its pixels."""
-    x, y, width, height = marks_box(found.mark_boxes)
-    return stroke_width(found.mask[y : y + height, x : x + width])
 
 
 def cut_group(

@@ -164,6 +164,14 @@ def digit_steps(
     )
 
 
+def number_pen(found: Ink) -> float:
+    """The pen width across all the picture's ink (a whole number), measured on its box, in
+    `found.ink` pixels: each digit of a number is drawn with it, so a "1" keeps its
+    neighbours' stroke, not a fat bar."""
+    x, y, width, height = marks_box(found.mark_boxes)
+    return stroke_width(found.mask[y : y + height, x : x + width])
+
+
 def distance_to_paper(mask: np.ndarray) -> np.ndarray:
     """For each ink pixel, the distance to the nearest paper (beyond the edge counts as paper).
 

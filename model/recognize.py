@@ -24,7 +24,6 @@ from model.cuts import (
     cut_group,
     group_steps,
     least_sure,
-    number_pen,
 )
 from model.digit import (
     BLOB,
@@ -44,7 +43,14 @@ from model.digit import (
     recognize,
     recognize_steps,
 )
-from model.preprocessing import Ink, Preprocessed, digit_steps, find_ink, marks_box
+from model.preprocessing import (
+    Ink,
+    Preprocessed,
+    digit_steps,
+    find_ink,
+    marks_box,
+    number_pen,
+)
 from model.reject import Rejecter
 from model.segment import Group, group_pieces, joined, line_height, overlapping, stroke_masks
 

@@ -4,8 +4,8 @@ the models read them (28x28 uint8), and which writers may train it.
 Both sides are mostly drawn the same way, so that the model learns "digit or not" rather than
 "drawn or MNIST": MNIST digits as the app serves them and real pen-stroke digits drawn as
 canvas images, against pen-stroke letters and symbols drawn the same way, OpenCV's stroke
-fonts, and scribbles and shapes. The digits of numbers come as the served digit reader and
-digit-count model cut them (`number_parts`).
+fonts, and scribbles and shapes. The characters of numbers come cut where they were written
+(`number_parts`), not as the app cuts them: no model learns another's heuristics.
 """
 
 from __future__ import annotations
@@ -15,10 +15,7 @@ import hashlib
 import cv2
 import numpy as np
 
-from model.classifier import Classifier
-from model.count import Counter
-from model.preprocessing import preprocess_steps
-from model.recognize import read
+from model.preprocessing import find_ink, preprocess_steps
 from model.strokes import SMALL, PenDigit, pen_for, place_strokes, render, write_numbers
 from training.augment import (
     CONVENTION_CLASSES,
@@ -27,6 +24,7 @@ from training.augment import (
     with_convention,
 )
 from training.pen_variants import written_variant
+from training.written import characters, own_masks
 
 # Letters that look like no digit: the ones the app must decline. Others (O, l, S, Z, b, g,
 # q, ...) are written like digits by many people, and are left out of training.
@@ -84,25 +82,22 @@ def mnist_conventions(images: np.ndarray, labels: np.ndarray, seed: int) -> np.n
 
 
 def number_parts(
-    digits: list[PenDigit],
-    count: int,
-    seed: int,
-    readers: tuple[Classifier, Counter],
-    letters: list[PenDigit] | None = None,
+    digits: list[PenDigit], count: int, seed: int, letters: list[PenDigit] | None = None
 ) -> np.ndarray:
     """The characters of `count` numbers of 2-6 characters (`write_numbers`; with `letters`,
-    only the letter inside each), as the digit reader and digit-count model `readers` cut
-    them, from the numbers cut into as many parts as were written: (N, 28, 28) uint8."""
-    classifier, counter = readers
+    only the letter inside each), each cut where it was written (training/written.py) and
+    drawn with the number's pen: (N, 28, 28) uint8."""
     parts = []
-    for chosen, rgba, _, _ in write_numbers(digits, count, seed, (2, 3, 4, 5, 6), letters):
-        reading = read(rgba, classifier, None, counter)
-        if len(reading.digits) == len(chosen):
-            parts += [
-                d.steps.digit_uint8
-                for d, written in zip(reading.digits, chosen)
-                if letters is None or isinstance(written.label, str)
-            ]
+    for chosen, rgba, _, drawn_with in write_numbers(digits, count, seed, (2, 3, 4, 5, 6), letters):
+        found = find_ink(rgba)
+        if found is None:
+            continue
+        masks = own_masks(found, list(drawn_with.paths), chosen, int(drawn_with.width))
+        parts += [
+            part
+            for part, written in zip(characters(found, masks), chosen)
+            if part is not None and (letters is None or isinstance(written.label, str))
+        ]
     return np.array(parts, np.uint8).reshape(-1, 28, 28)
 
 
@@ -176,7 +171,7 @@ def scribbles(count: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def training_set(
-    mnist, digits, letters, symbols, readers, seed: int, small: int | None, plain: bool = False
+    mnist, digits, letters, symbols, seed: int, small: int | None, plain: bool = False
 ):
     """Digits (label 0) against what is not a digit (1): (N, 28, 28) uint8 images, (N,)
     labels, and how many of each kind. The writers of the "train" role only. `plain`: without
@@ -210,9 +205,7 @@ def training_set(
         "drawn_digits": drawn(role(digits), copies=1 if small else 4, seed=seed),
         # Written small, as on a phone, a heavy pen fills loops: such digits are digits too.
         "drawn_digits_small": drawn(role(digits), copies=1, seed=seed + 4, **SMALL),
-        "digits_cut_from_numbers": number_parts(
-            role(digits), 30 if small else 2_500, seed + 7, readers
-        ),
+        "digits_cut_from_numbers": number_parts(role(digits), 30 if small else 2_500, seed + 7),
     }
     negatives = {
         "drawn_letters": drawn(role(letters), copies=1 if small else 3, seed=seed + 1),
@@ -223,7 +216,7 @@ def training_set(
             lambda: as_others_write(role(letters), 1 if small else 2, seed + 16)
         ),
         "letters_cut_from_numbers": number_parts(
-            role(digits), 30 if small else 3_000, seed + 8, readers, role(letters)
+            role(digits), 30 if small else 3_000, seed + 8, role(letters)
         ),
         "drawn_symbols": unless_plain(
             lambda: drawn(role(symbols), copies=1 if small else 3, seed=seed + 14)
